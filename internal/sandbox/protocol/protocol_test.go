@@ -77,8 +77,8 @@ func TestWriteQueryShapes(t *testing.T) {
 	rec = httptest.NewRecorder()
 	protocol.WriteQueryError(rec, "", "rid-2", protocol.Errorf(404, "NoSuchEntity", "role x not found"))
 	var e struct {
-		Error struct{ Type, Code, Message string } `xml:"Error"`
-		RequestID string                           `xml:"RequestId"`
+		Error     struct{ Type, Code, Message string } `xml:"Error"`
+		RequestID string                               `xml:"RequestId"`
 	}
 	if err := xml.Unmarshal(rec.Body.Bytes(), &e); err != nil {
 		t.Fatal(err)
