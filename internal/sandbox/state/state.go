@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"sync"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
@@ -19,6 +20,10 @@ var ErrNotFound = errors.New("state: not found")
 type Store struct {
 	dir string
 	db  *sql.DB
+	// wmu serialises this process's write transactions before they reach
+	// SQLite: contending writers would otherwise wait in SQLite's busy
+	// handler, which sleeps in steps of up to 100 ms.
+	wmu sync.Mutex
 }
 
 const schema = `
@@ -73,6 +78,8 @@ type Tx struct {
 // Update runs fn in a write transaction: every Put and Delete in fn commits
 // together, durably, or not at all (when fn returns an error).
 func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
+	s.wmu.Lock()
+	defer s.wmu.Unlock()
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("state: begin: %w", err)
@@ -182,8 +189,15 @@ func (t *Tx) List(p ListParams) ([]Entry, error) {
 	q := `SELECT key, value FROM kv WHERE ns = ? AND key >= ? AND key > ?`
 	args := []any{p.NS, p.Prefix, p.After}
 	if p.Prefix != "" {
-		q += ` AND substr(key, 1, ?) = ?`
+		// Compare bytes, not characters: substr on TEXT counts UTF-8
+		// characters (and stops at NUL), which breaks non-ASCII prefixes.
+		q += ` AND substr(CAST(key AS BLOB), 1, ?) = CAST(? AS BLOB)`
 		args = append(args, len(p.Prefix), p.Prefix)
+		// An upper bound keeps the scan inside the prefix's key range.
+		if end, ok := prefixEnd(p.Prefix); ok {
+			q += ` AND key < ?`
+			args = append(args, end)
+		}
 	}
 	q += ` ORDER BY key`
 	if p.Limit > 0 {
@@ -208,9 +222,22 @@ func (t *Tx) List(p ListParams) ([]Entry, error) {
 	return out, rows.Err()
 }
 
+// prefixEnd is the smallest string greater than every string starting
+// with prefix (false when there is none: prefix is all 0xff bytes).
+func prefixEnd(prefix string) (string, bool) {
+	b := []byte(prefix)
+	for i := len(b) - 1; i >= 0; i-- {
+		if b[i] < 0xff {
+			b[i]++
+			return string(b[:i+1]), true
+		}
+	}
+	return "", false
+}
+
 // DeletePrefix removes every key of ns starting with prefix.
 func (t *Tx) DeletePrefix(ns, prefix string) error {
-	_, err := t.tx.ExecContext(t.ctx, `DELETE FROM kv WHERE ns = ? AND substr(key, 1, ?) = ?`, ns, len(prefix), prefix)
+	_, err := t.tx.ExecContext(t.ctx, `DELETE FROM kv WHERE ns = ? AND substr(CAST(key AS BLOB), 1, ?) = CAST(? AS BLOB)`, ns, len(prefix), prefix)
 	if err != nil {
 		return fmt.Errorf("state: delete %s/%s*: %w", ns, prefix, err)
 	}
