@@ -12,6 +12,11 @@ type Error struct {
 	Code    string
 	Message string
 	Status  int
+	// Fields are extra members of a JSON-protocol error body beside
+	// __type and message (DynamoDB's ConditionalCheckFailedException
+	// carries Item, TransactionCanceledException CancellationReasons).
+	// The other protocols ignore them.
+	Fields map[string]any
 }
 
 func (e *Error) Error() string { return e.Code + ": " + e.Message }

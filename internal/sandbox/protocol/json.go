@@ -41,7 +41,13 @@ func WriteJSONError(w http.ResponseWriter, version, requestID string, e *Error) 
 	w.Header().Set("X-Amzn-RequestId", requestID)
 	w.Header().Set("X-Amzn-ErrorType", e.Code)
 	w.WriteHeader(e.Status)
-	_ = json.NewEncoder(w).Encode(map[string]string{"__type": e.Code, "message": e.Message})
+	body := map[string]any{"__type": e.Code, "message": e.Message}
+	for k, v := range e.Fields {
+		if k != "__type" && k != "message" {
+			body[k] = v
+		}
+	}
+	_ = json.NewEncoder(w).Encode(body)
 }
 
 // WriteRESTJSON writes a REST-JSON result with the given status.

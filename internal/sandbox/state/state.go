@@ -8,7 +8,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
-	"sync"
+	"time"
 
 	_ "modernc.org/sqlite" // database/sql driver "sqlite"
 )
@@ -20,11 +20,18 @@ var ErrNotFound = errors.New("state: not found")
 type Store struct {
 	dir string
 	db  *sql.DB
-	// wmu serialises this process's write transactions before they reach
-	// SQLite: contending writers would otherwise wait in SQLite's busy
-	// handler, which sleeps in steps of up to 100 ms.
-	wmu sync.Mutex
+	// writer serialises this process's write transactions before they
+	// reach SQLite: contending writers would otherwise wait in SQLite's
+	// busy handler, which sleeps in steps of up to 100 ms. It is a
+	// semaphore rather than a mutex so that a wait is bounded like SQLite's
+	// own (an Update nested in another, a bug, then fails as it did before
+	// instead of deadlocking).
+	writer chan struct{}
 }
+
+// writerWait bounds how long Update waits for the process's other writers,
+// like busy_timeout bounds SQLite's wait.
+const writerWait = 10 * time.Second
 
 const schema = `
 CREATE TABLE IF NOT EXISTS kv (
@@ -60,7 +67,7 @@ func Open(dir string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open sandbox state in %s: %w (is another process holding it, or is the file corrupt?)", dir, err)
 	}
-	return &Store{dir: dir, db: db}, nil
+	return &Store{dir: dir, db: db, writer: make(chan struct{}, 1)}, nil
 }
 
 // Dir is the data directory.
@@ -78,8 +85,17 @@ type Tx struct {
 // Update runs fn in a write transaction: every Put and Delete in fn commits
 // together, durably, or not at all (when fn returns an error).
 func (s *Store) Update(ctx context.Context, fn func(tx *Tx) error) error {
-	s.wmu.Lock()
-	defer s.wmu.Unlock()
+	t := time.NewTimer(writerWait)
+	select {
+	case s.writer <- struct{}{}:
+		t.Stop()
+		defer func() { <-s.writer }()
+	case <-t.C:
+		// Fall through to SQLite's own locking.
+	case <-ctx.Done():
+		t.Stop()
+		return fmt.Errorf("state: begin: %w", ctx.Err())
+	}
 	sqlTx, err := s.db.BeginTx(ctx, nil)
 	if err != nil {
 		return fmt.Errorf("state: begin: %w", err)

@@ -1,0 +1,33 @@
+// Package autoscaling is the sandbox's Application Auto Scaling: scalable
+// targets, scaling policies (target tracking, step and predictive),
+// scheduled actions, scaling activities and tags — what the Terraform AWS
+// provider's aws_appautoscaling_target, aws_appautoscaling_policy and
+// aws_appautoscaling_scheduled_action resources and aws-sdk-go-v2 callers
+// use.
+//
+// It speaks JSON 1.1 (X-Amz-Target AnyScaleFrontendService.*) under the
+// signing name "application-autoscaling".
+//
+// # Behaviour kept from AWS
+//
+//   - Scalable targets of ECS services (service/<cluster>/<service>,
+//     ecs:service:DesiredCount) are checked against the sandbox's ECS ("ECS
+//     service doesn't exist: …" is a ValidationException, which the provider
+//     retries while IAM propagates). Registering a target, or changing its
+//     range, moves the service's desired count into [min, max] through the
+//     ecs package, and records the scaling activity AWS would show.
+//   - The role is the namespace's service-linked role unless one is given.
+//   - A target tracking policy answers the two alarms AWS creates for it,
+//     TargetTracking-<resource>-AlarmHigh-<uuid> and …-AlarmLow-<uuid>.
+//   - Missing targets, policies and scheduled actions are
+//     ObjectNotFoundException; bad input ValidationException; tagging an
+//     unknown ARN ResourceNotFoundException.
+//
+// # What it does not do
+//
+// It scales ECS services only: other service namespaces are a
+// ValidationException naming the gap. Policies and scheduled actions are
+// stored but not executed (scaling from alarms and schedules belongs to the
+// simulation), and the target tracking alarms are named but not yet created
+// in the sandbox's CloudWatch (see putPolicyAlarms).
+package autoscaling
