@@ -331,3 +331,10 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 		http.Error(w, "unknown sandbox control path "+r.URL.Path, http.StatusNotFound)
 	}
 }
+
+// Serves reports whether the sandbox serves the service with the given
+// SigV4 signing name.
+func (s *Server) Serves(name string) bool {
+	_, ok := s.services[name]
+	return ok
+}

@@ -48,6 +48,17 @@ func StartIn(t testing.TB, dir string) *Sandbox {
 	return &Sandbox{Server: srv, Dir: dir}
 }
 
+// Services is the set of services the sandbox serves, by signing name.
+func (s *Sandbox) Services() map[string]bool {
+	out := map[string]bool{}
+	for _, n := range []string{"s3", "sts", "dynamodb", "kms", "iam", "ec2", "logs", "monitoring", "sns", "events", "lambda", "ecs", "elasticloadbalancing", "application-autoscaling", "synthetics"} {
+		if s.Serves(n) {
+			out[n] = true
+		}
+	}
+	return out
+}
+
 // AWSConfig is an aws-sdk-go-v2 config for the sandbox: static test
 // credentials, region us-east-1, every service at the sandbox's URL.
 func (s *Sandbox) AWSConfig() aws.Config {
