@@ -1,0 +1,3 @@
+output "note" {
+  value = "no remote state; ordered by stack.hcl"
+}

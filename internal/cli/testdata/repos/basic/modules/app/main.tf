@@ -1,0 +1,7 @@
+variable "vpc_id" {
+  type = string
+}
+
+output "vpc_id" {
+  value = var.vpc_id
+}

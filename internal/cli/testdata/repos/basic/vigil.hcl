@@ -1,0 +1,8 @@
+project = "fixture"
+
+environment "dev" {}
+
+environment "prod" {
+  target   = "aws"
+  approval = true
+}

@@ -1,0 +1,6 @@
+data "terraform_remote_state" "a" {
+  backend = "s3"
+  config = {
+    key = "dev/a/terraform.tfstate"
+  }
+}

@@ -1,0 +1,3 @@
+project = "cycle"
+
+environment "dev" {}
