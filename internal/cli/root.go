@@ -37,6 +37,7 @@ the working directory or a parent (or in the directory given with -C).`,
 		NewCmdStacks(f, nil),
 		NewCmdCheck(f, nil),
 		NewCmdSandbox(f),
+		NewCmdScan(f, nil),
 	} {
 		cmd.AddCommand(sub)
 	}

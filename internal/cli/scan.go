@@ -129,10 +129,41 @@ input could not be scanned (the rest is still reported).`,
 	return cmd
 }
 
-// policyConfig reads the policy settings of vigil.hcl. Until package config
-// parses a policy block, the defaults apply.
-func policyConfig(*config.Config) (policy.Config, error) {
-	return policy.Config{}, nil
+// policyConfig turns vigil.hcl's policy block into the policy package's
+// configuration. Folders of Rego policies are relative to the repository.
+func policyConfig(cfg *config.Config) (policy.Config, error) {
+	if cfg == nil {
+		return policy.Config{}, nil
+	}
+	p := cfg.Policy
+	out := policy.Config{External: p.External, Disable: p.Disable}
+	if p.FailOn != "" {
+		sev, err := policy.ParseSeverity(p.FailOn)
+		if err != nil {
+			return out, fmt.Errorf("%s: policy fail_on: %w", cfg.Path, err)
+		}
+		out.FailOn = sev
+	}
+	for env, s := range p.FailOnEnv {
+		sev, err := policy.ParseSeverity(s)
+		if err != nil {
+			return out, fmt.Errorf("%s: policy fail_on for %s: %w", cfg.Path, env, err)
+		}
+		if out.FailOnEnv == nil {
+			out.FailOnEnv = map[string]policy.Severity{}
+		}
+		out.FailOnEnv[env] = sev
+	}
+	for _, d := range p.Policies {
+		if !filepath.IsAbs(d) {
+			d = filepath.Join(cfg.Root, d)
+		}
+		out.PolicyDirs = append(out.PolicyDirs, d)
+	}
+	for _, ig := range p.Ignore {
+		out.Ignore = append(out.Ignore, policy.Ignore{Rule: ig.Rule, Paths: ig.Paths, Resources: ig.Resources, Reason: ig.Reason})
+	}
+	return out, out.Validate()
 }
 
 func scanRun(ctx context.Context, opts *ScanOptions) error {

@@ -49,6 +49,8 @@ type Config struct {
 	Layers []string
 	// Environments in the order they are declared.
 	Environments []Environment
+	// Policy configures the policy gate.
+	Policy Policy
 }
 
 // Environment is one `environment "<name>" {}` block.
@@ -158,6 +160,7 @@ type fileSchema struct {
 	Layers          *[]string          `hcl:"layers,optional"`
 	LayersRange     hcl.Range          `hcl:"layers,attr_range"`
 	Environments    []environmentBlock `hcl:"environment,block"`
+	Policy          []policyBlock      `hcl:"policy,block"`
 }
 
 type environmentBlock struct {
@@ -235,6 +238,12 @@ func decode(raw *fileSchema, body hcl.Body) (*Config, hcl.Diagnostics) {
 		}
 		cfg.Environments = append(cfg.Environments, env)
 	}
+	if len(raw.Policy) > 1 {
+		errAt(body.MissingItemRange(), "Duplicate policy block", "Declare one policy block.")
+	}
+	pol, pdiags := decodePolicy(raw.Policy, cfg.Environments)
+	diags = append(diags, pdiags...)
+	cfg.Policy = pol
 	return cfg, diags
 }
 
