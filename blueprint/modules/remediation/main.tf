@@ -104,6 +104,14 @@ resource "aws_iam_role_policy" "remediator" {
           Action   = ["logs:CreateLogStream", "logs:PutLogEvents"]
           Resource = ["${aws_cloudwatch_log_group.remediator.arn}:*"]
         },
+        {
+          # The remediator marks "escalated once for this alarm episode" with a log stream
+          # in its own group, and reads those markers back before paging.
+          Sid      = "ReadOwnEscalationMarkers"
+          Effect   = "Allow"
+          Action   = ["logs:DescribeLogStreams"]
+          Resource = ["${aws_cloudwatch_log_group.remediator.arn}:*"]
+        },
       ],
       var.pager_kms_key_arn == null ? [] : [
         {
@@ -133,12 +141,13 @@ resource "aws_lambda_function" "remediator" {
 
   environment {
     variables = {
-      CLUSTER           = var.cluster_name
-      SERVICE           = var.service_name
-      TARGET_GROUP_ARN  = var.target_group_arn
-      PAGER_TOPIC_ARN   = var.pager_topic_arn
-      MAX_ATTEMPTS      = tostring(var.max_attempts)
-      ALARM_NAME_PREFIX = var.alarm_name_prefix
+      CLUSTER              = var.cluster_name
+      SERVICE              = var.service_name
+      TARGET_GROUP_ARN     = var.target_group_arn
+      PAGER_TOPIC_ARN      = var.pager_topic_arn
+      MAX_ATTEMPTS         = tostring(var.max_attempts)
+      ALARM_NAME_PREFIX    = var.alarm_name_prefix
+      ESCALATION_LOG_GROUP = aws_cloudwatch_log_group.remediator.name
     }
   }
 
@@ -196,6 +205,30 @@ resource "aws_cloudwatch_event_target" "remediator" {
     maximum_event_age_in_seconds = 3600
     maximum_retry_attempts       = 8
   }
+}
+
+# An alarm that stays in ALARM sends no further events: this schedule wakes the remediator
+# to re-check its alarms, so MAX_ATTEMPTS and the escalation deadline can take effect.
+resource "aws_cloudwatch_event_rule" "follow_up" {
+  name                = "${var.name}-follow-up"
+  description         = "Re-check ${var.alarm_name_prefix}* alarms still in ALARM; escalate when remediation is not working"
+  schedule_expression = "rate(1 minute)"
+
+  tags = var.tags
+}
+
+resource "aws_cloudwatch_event_target" "follow_up" {
+  rule      = aws_cloudwatch_event_rule.follow_up.name
+  target_id = "remediator"
+  arn       = aws_lambda_function.remediator.arn
+}
+
+resource "aws_lambda_permission" "follow_up" {
+  statement_id  = "AllowEventBridgeFollowUp"
+  action        = "lambda:InvokeFunction"
+  function_name = aws_lambda_function.remediator.function_name
+  principal     = "events.amazonaws.com"
+  source_arn    = aws_cloudwatch_event_rule.follow_up.arn
 }
 
 resource "aws_lambda_permission" "events" {
