@@ -36,6 +36,7 @@ start one in-process when none runs.`,
 		Args: cobra.NoArgs,
 	}
 	cmd.AddCommand(NewCmdSandboxServe(f, nil), NewCmdSandboxEnv(f, nil))
+	cmd.AddCommand(NewCmdSandboxClock(f, nil))
 	return cmd
 }
 

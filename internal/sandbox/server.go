@@ -15,9 +15,11 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vigil-sre/vigil/internal/sandbox/cloudwatch"
 	"github.com/vigil-sre/vigil/internal/sandbox/protocol"
 	"github.com/vigil-sre/vigil/internal/sandbox/service"
 	"github.com/vigil-sre/vigil/internal/sandbox/state"
+	"github.com/vigil-sre/vigil/internal/simclock"
 )
 
 // Defaults.
@@ -34,7 +36,11 @@ type Options struct {
 	Region    string // default region for unsigned requests
 	AccountID string
 	Logger    *slog.Logger
-	Now       func() time.Time
+	Now       func() time.Time // real-time source of the virtual clock (default time.Now)
+	// Clock is the virtual clock every service reads (service.Env.Now).
+	// Default: the data directory's, restored (see clock.go), else real
+	// time.
+	Clock *simclock.Clock
 }
 
 // Server is a running (or ready to run) sandbox.
@@ -45,6 +51,8 @@ type Server struct {
 	services map[string]service.Service
 	targets  map[string]service.Service
 	logger   *slog.Logger
+	clock    *simclock.Clock
+	alarms   *cloudwatch.Evaluator
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -113,9 +121,17 @@ func Open(opts Options) (*Server, error) {
 		_ = lock.Close()
 		return nil, err
 	}
-	s := &Server{opts: opts, st: st, lock: lock, logger: opts.Logger,
+	clock := opts.Clock
+	if clock == nil {
+		if clock, err = openClock(context.Background(), st, opts.Now); err != nil {
+			_ = st.Close()
+			_ = lock.Close()
+			return nil, err
+		}
+	}
+	s := &Server{opts: opts, st: st, lock: lock, logger: opts.Logger, clock: clock,
 		services: map[string]service.Service{}, targets: map[string]service.Service{}}
-	env := service.Env{State: st, AccountID: opts.AccountID, Region: opts.Region, Logger: opts.Logger, Now: opts.Now}
+	env := service.Env{State: st, AccountID: opts.AccountID, Region: opts.Region, Logger: opts.Logger, Now: clock.Now}
 	for _, svc := range newServices(env) {
 		s.services[svc.Name()] = svc
 		if tp, ok := svc.(service.TargetPrefixer); ok {
@@ -124,6 +140,7 @@ func Open(opts Options) (*Server, error) {
 			}
 		}
 	}
+	s.setupAlarms(env)
 	return s, nil
 }
 
@@ -177,6 +194,9 @@ func (s *Server) Start() error {
 			s.logger.Error("sandbox: serve", "err", err)
 		}
 	}()
+	if err := s.startAlarms(); err != nil {
+		s.logger.Error("sandbox: alarm evaluation not started", "err", err)
+	}
 	return nil
 }
 
@@ -212,6 +232,7 @@ func (s *Server) AccountID() string { return s.opts.AccountID }
 // Close stops serving (waiting for in-flight requests until ctx ends),
 // closes the state and releases the data directory.
 func (s *Server) Close(ctx context.Context) error {
+	s.stopAlarms()
 	s.mu.Lock()
 	h, done := s.http, s.done
 	s.mu.Unlock()
@@ -224,6 +245,10 @@ func (s *Server) Close(ctx context.Context) error {
 		<-done
 		_ = os.Remove(filepath.Join(s.opts.DataDir, "server.json"))
 	}
+	if err := s.saveClock(context.WithoutCancel(ctx)); err != nil {
+		errs = append(errs, err)
+	}
+	s.clock.Close()
 	errs = append(errs, s.st.Close())
 	if s.lock != nil {
 		errs = append(errs, s.lock.Close())
@@ -327,6 +352,8 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 			"status": "ok", "data_dir": s.opts.DataDir, "account_id": s.opts.AccountID,
 			"region": s.opts.Region, "services": sortStrings(names), "pid": os.Getpid(),
 		})
+	case "/_vigil/clock":
+		s.serveClock(w, r)
 	default:
 		http.Error(w, "unknown sandbox control path "+r.URL.Path, http.StatusNotFound)
 	}

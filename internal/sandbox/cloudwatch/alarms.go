@@ -882,7 +882,10 @@ func (s *Service) setAlarmState(ctx context.Context, r *service.Request, in *Set
 	if in.StateReasonData != nil && *in.StateReasonData != "" && !json.Valid([]byte(*in.StateReasonData)) {
 		return nil, protocol400(codeInvalidFormat, "StateReasonData is not valid JSON.")
 	}
-	_, err := s.SetState(ctx, s.env.RegionOf(r), *in.AlarmName, *in.StateValue, *in.StateReason, deref(in.StateReasonData))
+	ch, err := s.SetState(ctx, s.env.RegionOf(r), *in.AlarmName, *in.StateValue, *in.StateReason, deref(in.StateReasonData))
+	if err == nil {
+		s.afterSetAlarmState(ctx, s.env.RegionOf(r), ch)
+	}
 	return nil, err
 }
 

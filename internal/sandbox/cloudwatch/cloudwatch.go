@@ -32,6 +32,7 @@ type Service struct {
 	env   service.Env
 	ops   map[string]handler
 	query *service.Query
+	sink  ActionSink // where alarm state changes go (SetActionSink)
 }
 
 // New builds the CloudWatch service.

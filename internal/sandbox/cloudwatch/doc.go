@@ -26,8 +26,25 @@
 // update keeps the state and ignores Tags, as on AWS. Composite rules are
 // parsed (ALARM/OK/INSUFFICIENT_DATA, AND, OR, NOT, TRUE, FALSE) and every
 // alarm they name must exist. SetAlarmState and configuration changes
-// write DescribeAlarmHistory items. Evaluating alarms against data is not
-// done here (see SetState, the hook an evaluator uses).
+// write DescribeAlarmHistory items.
+//
+// # Evaluation
+//
+// An Evaluator (NewEvaluator, started by the sandbox server on its virtual
+// clock) evaluates every metric alarm at the end of each of its periods
+// over the datapoints stored here, with internal/cwalarm (AWS's algorithm:
+// M out of N, the evaluation range, every TreatMissingData, statistics and
+// extended statistics, the reason texts); metric math alarms with this
+// package's math (what it cannot compute, and anomaly bands, leave the
+// alarm INSUFFICIENT_DATA with a reason saying so); composite alarms follow
+// their rule over their children. A new or updated alarm is first
+// evaluated a period after the change. Each change of state commits with
+// its StateUpdate history item and a pending hand-off, then goes to the
+// ActionSink (SetActionSink), which runs the actions of the new state and
+// sends the EventBridge event; its results become Action history items.
+// SetAlarmState hands its changes to the sink too, and lasts until the
+// next evaluation. Instants already evaluated are not evaluated again
+// after a restart, and hand-offs a crash left pending run on Start.
 //
 // # Metrics
 //

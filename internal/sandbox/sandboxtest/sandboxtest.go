@@ -15,6 +15,7 @@ import (
 	"github.com/aws/aws-sdk-go-v2/credentials"
 
 	"github.com/vigil-sre/vigil/internal/sandbox"
+	"github.com/vigil-sre/vigil/internal/simclock"
 )
 
 // Sandbox is a running test sandbox.
@@ -57,6 +58,30 @@ func (s *Sandbox) Services() map[string]bool {
 		}
 	}
 	return out
+}
+
+// StartStepped starts a sandbox (fresh data directory, free port) whose
+// virtual clock stands still at start: only Clock().Advance (or the
+// /_vigil/clock endpoint) moves it, running every timer on the way (alarm
+// evaluations at each period boundary), so a test decides exactly when
+// time passes.
+func StartStepped(t testing.TB, start time.Time) *Sandbox {
+	t.Helper()
+	dir := t.TempDir()
+	clock := simclock.New(simclock.WithStart(start), simclock.WithSpeed(0))
+	srv, err := sandbox.Open(sandbox.Options{DataDir: dir, Addr: "127.0.0.1:0", Clock: clock})
+	if err != nil {
+		t.Fatalf("open sandbox: %v", err)
+	}
+	if err := srv.Start(); err != nil {
+		t.Fatalf("start sandbox: %v", err)
+	}
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		_ = srv.Close(ctx)
+	})
+	return &Sandbox{Server: srv, Dir: dir}
 }
 
 // AWSConfig is an aws-sdk-go-v2 config for the sandbox: static test
