@@ -1,6 +1,7 @@
 package model
 
 import (
+	"sort"
 	"strings"
 
 	"github.com/hashicorp/hcl/v2"
@@ -198,6 +199,10 @@ type Statement struct {
 	Principal    Strs
 	// Condition is set when the statement has a condition (or may have one).
 	Condition bool
+	// ConditionKeys are the condition context keys the statement tests
+	// ("aws:PrincipalArn"), as far as they are known, in source order for
+	// data sources and sorted for documents.
+	ConditionKeys []string
 }
 
 // Strs is a list-of-strings field of a statement.
@@ -283,6 +288,7 @@ func docFromLVal(lv *LVal) *PolicyDocument {
 			if n, ok := KnownLen(c.Value); (ok && n == 0 && c.Fields == nil) || (c.Fields != nil && len(c.Fields) == 0) {
 				s.Condition = false
 			}
+			s.ConditionKeys = conditionKeys(c)
 		}
 		doc.Statements = append(doc.Statements, s)
 	}
@@ -327,7 +333,52 @@ func DataPolicyDocument(b *Block) *PolicyDocument {
 			}
 		}
 		s.Condition = len(sb.Blocks("condition")) > 0
+		for _, cb := range sb.Blocks("condition") {
+			if k, ok := cb.Attr("variable").Str(); ok {
+				s.ConditionKeys = append(s.ConditionKeys, k)
+			}
+		}
 		doc.Statements = append(doc.Statements, s)
 	}
 	return doc
+}
+
+// conditionKeys lists the context keys of a Condition object
+// ({operator: {key: values}}), sorted and without duplicates; keys of parts
+// that are not known are left out.
+func conditionKeys(c *LVal) []string {
+	seen := map[string]bool{}
+	names := func(l *LVal) []string {
+		if l == nil {
+			return nil
+		}
+		if l.Fields != nil {
+			out := make([]string, 0, len(l.Fields))
+			for k := range l.Fields {
+				out = append(out, k)
+			}
+			return out
+		}
+		v := l.Value
+		if !v.IsKnown() || v.IsNull() || !(v.Type().IsObjectType() || v.Type().IsMapType()) {
+			return nil
+		}
+		var out []string
+		for it := v.ElementIterator(); it.Next(); {
+			k, _ := it.Element()
+			out = append(out, k.AsString())
+		}
+		return out
+	}
+	var keys []string
+	for _, op := range names(c) {
+		for _, k := range names(c.Get(op)) {
+			if !seen[k] {
+				seen[k] = true
+				keys = append(keys, k)
+			}
+		}
+	}
+	sort.Strings(keys)
+	return keys
 }

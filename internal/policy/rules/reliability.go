@@ -9,10 +9,6 @@ import (
 	"github.com/vigil-sre/vigil/internal/policy/model"
 )
 
-// VGL-R070 "production without the console-write guardrail" (M18) is
-// reserved: it needs the foundation's guardrail setting, which a later issue
-// adds.
-
 func reliabilityRules() []Rule {
 	rel := func(id string, sev finding.Severity, title, why, fix string, reqs []string, check func(*model.View) []Result) Rule {
 		return Rule{Rule: finding.Rule{ID: id, Severity: sev, Group: finding.GroupReliability, Title: title, Why: why, Fix: fix, Requirements: reqs}, Check: check}
@@ -66,6 +62,10 @@ func reliabilityRules() []Rule {
 			"Without a health check of its own, the load balancer keeps sending traffic to tasks that are up but broken, and remediation never sees them (M2, M4).",
 			"Add health_check { enabled = true, path = \"/healthz\", matcher = \"200\", … } that exercises the service.",
 			[]string{"M2"}, checkHealthCheck),
+		rel("VGL-R070", finding.SeverityMedium, "Production without the console-write guardrail",
+			"A change made by hand in the production console is drift the next plan reverts or, worse, keeps; drift detection finds it afterwards, a guardrail keeps it from happening. Both together beat either alone (M18).",
+			"Enable the foundation's guardrail (console_write_guardrail = true, modules/guardrails): a permissions boundary or SCP that denies write actions unless aws:ViaAWSService is true or aws:PrincipalArn is the pipeline's role.",
+			[]string{"M18"}, checkGuardrail),
 	}
 }
 

@@ -889,6 +889,58 @@ resource "aws_lb_target_group" "fn" {
   target_type = "lambda"
 }
 `},
+		// VGL-R070
+		{name: "prod foundation without a guardrail", rule: "VGL-R070", file: "live/prod/foundation/main.tf", src: `
+provider "aws" { # want
+  region = "us-east-1"
+  default_tags {
+    tags = {
+      "vigil:env"   = "prod"
+      "vigil:layer" = "foundation"
+    }
+  }
+}
+resource "aws_vpc" "main" {
+  cidr_block = "10.0.0.0/16"
+}
+`},
+		{name: "guardrail module switched off", rule: "VGL-R070", file: "live/production/foundation/main.tf", src: `
+variable "console_write_guardrail" {
+  default = false
+}
+module "guardrails" {
+  source             = "../../../modules/guardrails"
+  enabled            = var.console_write_guardrail # want
+  pipeline_role_arns = ["arn:aws:iam::123456789012:role/deploy"]
+}
+`, files: map[string]string{"modules/guardrails/main.tf": guardrailModule}},
+		{name: "environment named by its tag", rule: "VGL-R070", file: "live/eu/foundation/main.tf", src: `
+provider "aws" { # want
+  default_tags {
+    tags = { "vigil:env" = "prod-eu", "vigil:layer" = "foundation" }
+  }
+}
+`},
+		{name: "guardrail on, and stacks that need none, pass", rule: "VGL-R070", file: "live/prod/foundation/main.tf", src: `
+provider "aws" {
+  region = "us-east-1"
+}
+module "guardrails" {
+  source             = "../../../modules/guardrails"
+  enabled            = true
+  pipeline_role_arns = [aws_iam_role.deploy.arn]
+}
+resource "aws_iam_role" "deploy" {
+  name = "deploy"
+}
+`, files: map[string]string{
+			"modules/guardrails/main.tf":      guardrailModule,
+			"live/dev/foundation/main.tf":     "provider \"aws\" {\n  region = \"us-east-1\"\n}\n",
+			"live/preprod/foundation/main.tf": "provider \"aws\" {\n  region = \"us-east-1\"\n}\n",
+			"live/prod/workload/main.tf":      "provider \"aws\" {\n  region = \"us-east-1\"\n}\n",
+			"live/prod-eu/foundation/main.tf": scpGuardrail,
+			"live/production/foundation/x.tf": "provider \"aws\" {}\nresource \"aws_iam_policy\" \"g\" {\n  policy = var.doc\n}\nvariable \"doc\" {}\n",
+		}},
 	}
 	covered := map[string]bool{}
 	passing := map[string]bool{}
@@ -922,6 +974,65 @@ func TestRuleMetadata(t *testing.T) {
 		seen[r.ID] = true
 		if r.Title == "" || r.Why == "" || r.Fix == "" || r.Severity == 0 || r.HelpURI == "" {
 			t.Errorf("%s: incomplete metadata %+v", r.ID, r.Rule)
+		}
+	}
+}
+
+// guardrailModule is a guardrail as modules/guardrails writes it: a policy
+// behind a switch, its deny conditioned on the caller.
+const guardrailModule = `
+variable "enabled" {
+  default = true
+}
+variable "pipeline_role_arns" {}
+locals {
+  deny = {
+    Effect   = "Deny"
+    Action   = ["ec2:Create*", "ecs:Update*"]
+    Resource = "*"
+    Condition = {
+      Bool       = { "aws:ViaAWSService" = "false" }
+      ArnNotLike = { "aws:PrincipalArn" = var.pipeline_role_arns }
+    }
+  }
+}
+resource "aws_iam_policy" "guardrail" {
+  count  = var.enabled ? 1 : 0
+  name   = "guardrail"
+  policy = jsonencode({ Version = "2012-10-17", Statement = [{ Effect = "Allow", Action = "*", Resource = "*" }, local.deny] })
+}
+`
+
+// scpGuardrail is a guardrail written as an SCP from a policy document
+// data source.
+const scpGuardrail = `
+data "aws_iam_policy_document" "guardrail" {
+  statement {
+    effect    = "Deny"
+    actions   = ["ec2:Create*"]
+    resources = ["*"]
+    condition {
+      test     = "ArnNotLike"
+      variable = "aws:PrincipalArn"
+      values   = ["arn:aws:iam::*:role/deploy"]
+    }
+  }
+}
+resource "aws_organizations_policy" "guardrail" {
+  name    = "guardrail"
+  content = data.aws_iam_policy_document.guardrail.json
+}
+`
+
+func TestIsProduction(t *testing.T) {
+	t.Parallel()
+	for name, want := range map[string]bool{
+		"prod": true, "production": true, "Prod": true, "prod-eu": true, "eu_production": true, "us.prod.2": true,
+		"dev": false, "staging": false, "preprod": false, "pre-prod": false, "nonprod": false, "non_prod": false,
+		"product": false, "prodigy": false, "": false,
+	} {
+		if got := rules.IsProduction(name); got != want {
+			t.Errorf("IsProduction(%q) = %v, want %v", name, got, want)
 		}
 	}
 }

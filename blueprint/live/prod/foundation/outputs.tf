@@ -32,3 +32,13 @@ output "ci_role_arn" {
   description = "Role GitHub Actions assumes through OIDC to deploy this environment."
   value       = module.ci_oidc.role_arn
 }
+
+output "ci_plan_role_arn" {
+  description = "Read-only role pull-request plans and drift checks assume through OIDC (null without ci_plan_environment)."
+  value       = one(module.ci_oidc_plan[*].role_arn)
+}
+
+output "guardrail_policy_arn" {
+  description = "Permissions boundary to set on human roles (null when console_write_guardrail is off)."
+  value       = module.guardrails.policy_arn
+}

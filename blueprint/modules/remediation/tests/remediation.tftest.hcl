@@ -122,8 +122,15 @@ run "go_lambda_with_its_settings_and_escalation" {
       PAGER_TOPIC_ARN   = "arn:aws:sns:us-east-1:123456789012:vigil-test-app-pager"
       MAX_ATTEMPTS      = "3"
       ALARM_NAME_PREFIX = "vigil-test-app-"
+      # Where the remediator keeps its once-per-episode escalation markers.
+      ESCALATION_LOG_GROUP = aws_cloudwatch_log_group.remediator.name
     })
-    error_message = "The function's environment must carry cluster, service, target group, pager and attempt limit."
+    error_message = "The function's environment must carry cluster, service, target group, pager, attempt limit and escalation log group."
+  }
+
+  assert {
+    condition     = aws_cloudwatch_event_rule.follow_up.schedule_expression == "rate(1 minute)" && aws_cloudwatch_event_target.follow_up.arn == aws_lambda_function.remediator.arn
+    error_message = "A one-minute schedule must wake the remediator to re-check alarms that stay in ALARM, so escalation can happen."
   }
 
   assert {
