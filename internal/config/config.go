@@ -51,6 +51,8 @@ type Config struct {
 	Environments []Environment
 	// Policy configures the policy gate.
 	Policy Policy
+	// Drift configures drift checks (cadence, ignore rules, tags).
+	Drift Drift
 }
 
 // Environment is one `environment "<name>" {}` block.
@@ -60,6 +62,9 @@ type Environment struct {
 	Target   string
 	Region   string
 	Approval bool
+	// AllowSelfApproval lets the author of a run approve it
+	// (allow_self_approval; default false).
+	AllowSelfApproval bool
 }
 
 // StacksDir is the absolute directory holding <env>/<layer> stacks.
@@ -161,6 +166,7 @@ type fileSchema struct {
 	LayersRange     hcl.Range          `hcl:"layers,attr_range"`
 	Environments    []environmentBlock `hcl:"environment,block"`
 	Policy          []policyBlock      `hcl:"policy,block"`
+	Drift           []driftBlock       `hcl:"drift,block"`
 }
 
 type environmentBlock struct {
@@ -170,6 +176,7 @@ type environmentBlock struct {
 	TargetRange hcl.Range `hcl:"target,attr_range"`
 	Region      *string   `hcl:"region,optional"`
 	Approval    *bool     `hcl:"approval,optional"`
+	SelfApprove *bool     `hcl:"allow_self_approval,optional"`
 }
 
 var nameRe = regexp.MustCompile(`^[a-zA-Z0-9][a-zA-Z0-9_-]*$`)
@@ -236,6 +243,9 @@ func decode(raw *fileSchema, body hcl.Body) (*Config, hcl.Diagnostics) {
 		if b.Approval != nil {
 			env.Approval = *b.Approval
 		}
+		if b.SelfApprove != nil {
+			env.AllowSelfApproval = *b.SelfApprove
+		}
 		cfg.Environments = append(cfg.Environments, env)
 	}
 	if len(raw.Policy) > 1 {
@@ -244,6 +254,7 @@ func decode(raw *fileSchema, body hcl.Body) (*Config, hcl.Diagnostics) {
 	pol, pdiags := decodePolicy(raw.Policy, cfg.Environments)
 	diags = append(diags, pdiags...)
 	cfg.Policy = pol
+	cfg.Drift = decodeDrift(raw.Drift, cfg.Environments, &diags)
 	return cfg, diags
 }
 
