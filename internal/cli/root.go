@@ -34,10 +34,21 @@ the working directory or a parent (or in the directory given with -C).`,
 
 	for _, sub := range []*cobra.Command{
 		NewCmdVersion(f, nil),
+		NewCmdInit(f, nil),
 		NewCmdStacks(f, nil),
 		NewCmdCheck(f, nil),
 		NewCmdSandbox(f),
 		NewCmdScan(f, nil),
+		NewCmdDrift(f, nil),
+		NewCmdBootstrap(f, nil),
+		NewCmdPlan(f, nil),
+		NewCmdShow(f, nil),
+		NewCmdApprove(f, nil),
+		NewCmdApply(f, nil),
+		NewCmdRuns(f, nil),
+		NewCmdAudit(f, nil),
+		NewCmdUnlock(f, nil),
+		NewCmdUp(f, nil),
 	} {
 		cmd.AddCommand(sub)
 	}

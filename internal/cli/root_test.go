@@ -46,7 +46,7 @@ func TestRoot(t *testing.T) {
 		wantOut  string // substring of stdout
 		wantErr  string // substring of stderr
 	}{
-		{name: "help", args: []string{"--help"}, wantOut: "Available Commands:\n  check "},
+		{name: "help", args: []string{"--help"}, wantOut: "\n  check       Run the fmt/validate gate"},
 		{name: "version flag", args: []string{"--version"}, wantOut: "vigil 1.2.3-test\n"},
 		{name: "version command", args: []string{"version"}, wantOut: "vigil 1.2.3-test (go"},
 		{name: "version json", args: []string{"version", "--json"}, wantOut: `"version": "1.2.3-test"`},

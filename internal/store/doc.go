@@ -1,5 +1,6 @@
 // Package store is vigil's persistence contract: runs (plans and applies),
-// per-stack results, approvals, and a hash-chained audit log.
+// per-stack results (RunStack: status, plan hash, binding, masked
+// summary), approvals, and a hash-chained audit log.
 //
 // One interface, Store, with implementations in sibling packages
 // (store/sqlite embedded by default; PostgreSQL for teams in a later
@@ -19,7 +20,10 @@
 // canonical content, so editing or deleting any event breaks the chain.
 // Runs and approvals are mutable projections; each event that changes one
 // records the SHA-256 of its new content (SubjectHash), so VerifyChain also
-// detects an edited run or approval.
+// detects an edited run or approval. RunInsertParams, RunUpdateParams and
+// ApprovalInsertParams take an optional Audit event that the store appends
+// in the same transaction, so a record and its audit event never disagree,
+// even when the process dies between two writes.
 //
 // Secrets never belong here: callers store plan summaries that were masked
 // before they arrive.

@@ -30,20 +30,27 @@ const (
 
 // Run is one pipeline run: a plan of an environment and, later, its apply.
 type Run struct {
-	ID          string          `json:"id"`
-	Env         string          `json:"env"`
-	Kind        string          `json:"kind"` // "plan", "apply", "replan-apply"
-	Status      string          `json:"status"`
-	Target      string          `json:"target"`
-	Commit      string          `json:"commit"`
-	Author      string          `json:"author"`
-	Host        string          `json:"host"`
-	PID         int             `json:"pid"`
-	Fingerprint string          `json:"fingerprint"`
-	Summary     json.RawMessage `json:"summary,omitempty"` // masked review summary
-	Message     string          `json:"message,omitempty"` // why it failed or was refused
-	CreatedAt   time.Time       `json:"created_at"`
-	UpdatedAt   time.Time       `json:"updated_at"`
+	ID          string `json:"id"`
+	Env         string `json:"env"`
+	Kind        string `json:"kind"` // "plan", "apply", "replan-apply"
+	Status      string `json:"status"`
+	Target      string `json:"target"`
+	Commit      string `json:"commit"`
+	Author      string `json:"author"`
+	Host        string `json:"host"`
+	PID         int    `json:"pid"`
+	Fingerprint string `json:"fingerprint"`
+	// Binding is the SHA-256 over everything an approval of this run binds
+	// (see package pipeline); "" until the run is planned.
+	Binding string `json:"binding,omitempty"`
+	// Parent is the run whose apply planned this one (the next wave).
+	Parent string `json:"parent,omitempty"`
+	// Wave is the wave number (1 for a run planned from scratch).
+	Wave      int             `json:"wave,omitempty"`
+	Summary   json.RawMessage `json:"summary,omitempty"` // masked review summary
+	Message   string          `json:"message,omitempty"` // why it failed or was refused
+	CreatedAt time.Time       `json:"created_at"`
+	UpdatedAt time.Time       `json:"updated_at"`
 }
 
 // Approval binds a person's approval to the exact plans of a run.
@@ -73,6 +80,10 @@ type AuditEvent struct {
 // RunInsertParams creates a run.
 type RunInsertParams struct {
 	Run Run // ID, Env, Kind, Status… ; CreatedAt defaults to now
+	// Audit, when set, is appended in the same transaction, its RunID and
+	// SubjectHash set from the new run, so the run and its audit record
+	// never disagree, even when the process dies right after.
+	Audit *AuditEvent
 }
 
 // RunUpdateParams replaces a run's mutable fields.
@@ -80,8 +91,12 @@ type RunUpdateParams struct {
 	ID          string
 	Status      string
 	Fingerprint *string
+	Binding     *string
 	Summary     json.RawMessage
 	Message     *string
+	// Audit, when set, is appended in the same transaction with SubjectHash
+	// = HashRun of the updated run.
+	Audit *AuditEvent
 }
 
 // RunListParams filters runs, newest first.
@@ -94,6 +109,31 @@ type RunListParams struct {
 // ApprovalInsertParams records an approval.
 type ApprovalInsertParams struct {
 	Approval Approval
+	// Audit, when set, is appended in the same transaction (Action
+	// "approve", SubjectHash = HashApproval of the new approval).
+	Audit *AuditEvent
+}
+
+// RunStack is one stack of a run: its outcome and what its plan is bound
+// to. Everything in it is masked.
+type RunStack struct {
+	RunID  string `json:"run_id"`
+	Stack  string `json:"stack"` // "<env>/<layer>"
+	Status string `json:"status"`
+	// PlanSHA256 is the SHA-256 of the saved plan file ("" when none).
+	PlanSHA256 string `json:"plan_sha256,omitempty"`
+	// Binding holds the stack's bound elements (state lineage and serial,
+	// lock file hash...), as the pipeline encodes them.
+	Binding json.RawMessage `json:"binding,omitempty"`
+	// Summary is the stack's masked review summary.
+	Summary   json.RawMessage `json:"summary,omitempty"`
+	Message   string          `json:"message,omitempty"`
+	UpdatedAt time.Time       `json:"updated_at"`
+}
+
+// RunStackUpsertParams creates or replaces one stack of a run.
+type RunStackUpsertParams struct {
+	Stack RunStack
 }
 
 // AuditAppendParams appends an event; Seq, PrevHash and Hash are computed.
@@ -107,6 +147,11 @@ type Store interface {
 	RunGet(ctx context.Context, id string) (*Run, error)
 	RunUpdate(ctx context.Context, p *RunUpdateParams) (*Run, error)
 	RunList(ctx context.Context, p *RunListParams) ([]*Run, error)
+
+	// RunStackUpsert records a stack of a run (ErrNotFound when the run
+	// does not exist); RunStackList returns a run's stacks by stack id.
+	RunStackUpsert(ctx context.Context, p *RunStackUpsertParams) (*RunStack, error)
+	RunStackList(ctx context.Context, runID string) ([]*RunStack, error)
 
 	ApprovalInsert(ctx context.Context, p *ApprovalInsertParams) (*Approval, error)
 	ApprovalListByRun(ctx context.Context, runID string) ([]*Approval, error)

@@ -40,6 +40,7 @@ type opConfig struct {
 	state       string
 	refreshOnly bool
 	log         io.Writer
+	providers   *ProviderServers
 }
 
 // PlanOption configures Runner.Plan.
@@ -145,8 +146,8 @@ func applyArgs(planFile string, c *opConfig) []string {
 
 // runLogged runs a command teeing its output to log (when set) and returns
 // the captured standard output and error.
-func (r *Runner) runLogged(ctx context.Context, args []string, log io.Writer) (stdout, stderr []byte, err error) {
-	cmd := command(ctx, r.tc.bin.Path, r.dir, r.envMap(), args)
+func (r *Runner) runLogged(ctx context.Context, env map[string]string, args []string, log io.Writer) (stdout, stderr []byte, err error) {
+	cmd := command(ctx, r.tc.bin.Path, r.dir, env, args)
 	var out, errOut bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &out, &errOut
 	if log != nil {
@@ -166,7 +167,11 @@ func (r *Runner) Plan(ctx context.Context, planFile string, opts ...PlanOption) 
 	for _, o := range opts {
 		o.configurePlan(c)
 	}
-	_, stderr, err := r.runLogged(ctx, planArgs(planFile, c), c.log)
+	env := r.envMap()
+	if ra := c.providers.reattach(ctx); ra != "" {
+		env["TF_REATTACH_PROVIDERS"] = ra
+	}
+	_, stderr, err := r.runLogged(ctx, env, planArgs(planFile, c), c.log)
 	if ctx.Err() != nil {
 		return false, ctx.Err()
 	}
@@ -209,7 +214,7 @@ func (r *Runner) Apply(ctx context.Context, planFile string, opts ...ApplyOption
 	for _, o := range opts {
 		o.configureApply(c)
 	}
-	_, stderr, err := r.runLogged(ctx, applyArgs(planFile, c), c.log)
+	_, stderr, err := r.runLogged(ctx, r.envMap(), applyArgs(planFile, c), c.log)
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -271,11 +276,55 @@ func (r *Runner) StatePull(ctx context.Context, opts ...StateOption) (StateMeta,
 	return m, nil
 }
 
+// StateResources counts the resource instances of the stack's current
+// state (`terraform state pull`); the content itself is dropped at once.
+func (r *Runner) StateResources(ctx context.Context) (int, error) {
+	stdout, stderr, err := run(ctx, r.tc.bin.Path, r.dir, r.envMap(), []string{"state", "pull"})
+	if ctx.Err() != nil {
+		return 0, ctx.Err()
+	}
+	if err != nil {
+		return 0, r.Translate("state pull", string(stderr), err)
+	}
+	defer clear(stdout)
+	return countInstances(stdout)
+}
+
+// countInstances counts the resource instances of a state file.
+func countInstances(data []byte) (int, error) {
+	if len(bytes.TrimSpace(data)) == 0 {
+		return 0, nil
+	}
+	var s struct {
+		Resources []struct {
+			Instances []json.RawMessage `json:"instances"`
+		} `json:"resources"`
+	}
+	if err := json.Unmarshal(data, &s); err != nil {
+		return 0, err
+	}
+	n := 0
+	for _, r := range s.Resources {
+		n += len(r.Instances)
+	}
+	return n, nil
+}
+
+// CountStateInstances counts the resource instances of a state file's
+// content.
+func CountStateInstances(data []byte) (int, error) { return countInstances(data) }
+
 // StatePush uploads a state file to the stack's backend (`terraform state
 // push`); Terraform refuses when the backend holds a state of another
-// lineage or a higher serial.
-func (r *Runner) StatePush(ctx context.Context, path string) error {
-	_, stderr, err := run(ctx, r.tc.bin.Path, r.dir, r.envMap(), []string{"state", "push", path})
+// lineage or a higher serial, unless force (-force). Pushed into a backend
+// that holds no state yet, the content is kept but Terraform's S3 backend
+// gives it a new lineage and serial 1.
+func (r *Runner) StatePush(ctx context.Context, path string, force bool) error {
+	args := []string{"state", "push"}
+	if force {
+		args = append(args, "-force")
+	}
+	_, stderr, err := run(ctx, r.tc.bin.Path, r.dir, r.envMap(), append(args, path))
 	if ctx.Err() != nil {
 		return ctx.Err()
 	}
@@ -394,3 +443,16 @@ func (l *lockedWriter) Write(p []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(p)
 }
+
+// WithDataDir returns a Runner that keeps its terraform data dir
+// (TF_DATA_DIR) in dir instead of the default .vigil/tfdata/<path>. The
+// pipeline initialises stacks with their backend in a data dir of its own,
+// so it and `vigil check` (init -backend=false) each keep reusing theirs.
+func (r *Runner) WithDataDir(dir string) *Runner {
+	n := *r
+	n.dataDir = dir
+	return &n
+}
+
+// Rel shows a path relative to the repository root when it is inside it.
+func (tc *Toolchain) Rel(path string) string { return tc.rel(path) }

@@ -35,6 +35,7 @@ type ProviderPool struct {
 }
 
 type providerServer struct {
+	addr     string // provider address, for ProviderServers
 	ready    chan struct{}
 	reattach json.RawMessage // the provider's entry in TF_REATTACH_PROVIDERS; nil if it did not start
 	cmd      *exec.Cmd

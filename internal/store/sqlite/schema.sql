@@ -9,12 +9,27 @@ CREATE TABLE IF NOT EXISTS runs (
 	host        TEXT NOT NULL DEFAULT '',
 	pid         INTEGER NOT NULL DEFAULT 0,
 	fingerprint TEXT NOT NULL DEFAULT '',
+	binding     TEXT NOT NULL DEFAULT '',
+	parent      TEXT NOT NULL DEFAULT '',
+	wave        INTEGER NOT NULL DEFAULT 0,
 	summary     TEXT,
 	message     TEXT NOT NULL DEFAULT '',
 	created_at  TEXT NOT NULL,
 	updated_at  TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS runs_env_created ON runs (env, created_at);
+
+CREATE TABLE IF NOT EXISTS run_stacks (
+	run_id      TEXT NOT NULL REFERENCES runs (id),
+	stack       TEXT NOT NULL,
+	status      TEXT NOT NULL,
+	plan_sha256 TEXT NOT NULL DEFAULT '',
+	binding     TEXT,
+	summary     TEXT,
+	message     TEXT NOT NULL DEFAULT '',
+	updated_at  TEXT NOT NULL,
+	PRIMARY KEY (run_id, stack)
+);
 
 CREATE TABLE IF NOT EXISTS approvals (
 	id         INTEGER PRIMARY KEY AUTOINCREMENT,

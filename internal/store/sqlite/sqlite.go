@@ -45,6 +45,10 @@ func Open(path string) (*Store, error) {
 		_ = db.Close()
 		return nil, fmt.Errorf("open store %s: %w (is the file a vigil database?)", path, err)
 	}
+	if err := migrate(db); err != nil {
+		_ = db.Close()
+		return nil, fmt.Errorf("open store %s: %w", path, err)
+	}
 	return &Store{db: db, now: func() time.Time { return time.Now().UTC() }}, nil
 }
 
@@ -62,9 +66,14 @@ func (s *Store) RunInsert(ctx context.Context, p *store.RunInsertParams) (*store
 	}
 	r.CreatedAt = r.CreatedAt.UTC().Truncate(time.Microsecond)
 	r.UpdatedAt = r.CreatedAt
-	_, err := s.db.ExecContext(ctx, `INSERT INTO runs (id, env, kind, status, target, commit_sha, author, host, pid, fingerprint, summary, message, created_at, updated_at)
-		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
-		r.ID, r.Env, r.Kind, r.Status, r.Target, r.Commit, r.Author, r.Host, r.PID, r.Fingerprint, nullJSON(r.Summary), r.Message,
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: insert run: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	_, err = tx.ExecContext(ctx, `INSERT INTO runs (id, env, kind, status, target, commit_sha, author, host, pid, fingerprint, binding, parent, wave, summary, message, created_at, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+		r.ID, r.Env, r.Kind, r.Status, r.Target, r.Commit, r.Author, r.Host, r.PID, r.Fingerprint, r.Binding, r.Parent, r.Wave, nullJSON(r.Summary), r.Message,
 		r.CreatedAt.Format(time.RFC3339Nano), r.UpdatedAt.Format(time.RFC3339Nano))
 	if err != nil {
 		if strings.Contains(err.Error(), "UNIQUE") {
@@ -72,16 +81,26 @@ func (s *Store) RunInsert(ctx context.Context, p *store.RunInsertParams) (*store
 		}
 		return nil, fmt.Errorf("store: insert run: %w", err)
 	}
+	if p.Audit != nil {
+		e := *p.Audit
+		e.RunID, e.SubjectHash = r.ID, store.HashRun(&r)
+		if _, err := s.appendAudit(ctx, tx, e); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: insert run: %w", err)
+	}
 	return &r, nil
 }
 
-const runCols = `id, env, kind, status, target, commit_sha, author, host, pid, fingerprint, summary, message, created_at, updated_at`
+const runCols = `id, env, kind, status, target, commit_sha, author, host, pid, fingerprint, binding, parent, wave, summary, message, created_at, updated_at`
 
 func scanRun(row interface{ Scan(...any) error }) (*store.Run, error) {
 	var r store.Run
 	var summary sql.NullString
 	var created, updated string
-	if err := row.Scan(&r.ID, &r.Env, &r.Kind, &r.Status, &r.Target, &r.Commit, &r.Author, &r.Host, &r.PID, &r.Fingerprint, &summary, &r.Message, &created, &updated); err != nil {
+	if err := row.Scan(&r.ID, &r.Env, &r.Kind, &r.Status, &r.Target, &r.Commit, &r.Author, &r.Host, &r.PID, &r.Fingerprint, &r.Binding, &r.Parent, &r.Wave, &summary, &r.Message, &created, &updated); err != nil {
 		if errors.Is(err, sql.ErrNoRows) {
 			return nil, store.ErrNotFound
 		}
@@ -133,11 +152,21 @@ func (s *Store) RunUpdate(ctx context.Context, p *store.RunUpdateParams) (*store
 	if p.Message != nil {
 		r.Message = *p.Message
 	}
+	if p.Binding != nil {
+		r.Binding = *p.Binding
+	}
 	r.UpdatedAt = s.now().Truncate(time.Microsecond)
-	_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, fingerprint = ?, summary = ?, message = ?, updated_at = ? WHERE id = ?`,
-		r.Status, r.Fingerprint, nullJSON(r.Summary), r.Message, r.UpdatedAt.Format(time.RFC3339Nano), r.ID)
+	_, err = tx.ExecContext(ctx, `UPDATE runs SET status = ?, fingerprint = ?, binding = ?, summary = ?, message = ?, updated_at = ? WHERE id = ?`,
+		r.Status, r.Fingerprint, r.Binding, nullJSON(r.Summary), r.Message, r.UpdatedAt.Format(time.RFC3339Nano), r.ID)
 	if err != nil {
 		return nil, fmt.Errorf("store: update run: %w", err)
+	}
+	if p.Audit != nil {
+		e := *p.Audit
+		e.RunID, e.SubjectHash = r.ID, store.HashRun(r)
+		if _, err := s.appendAudit(ctx, tx, e); err != nil {
+			return nil, err
+		}
 	}
 	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: update run: %w", err)
@@ -185,7 +214,12 @@ func (s *Store) ApprovalInsert(ctx context.Context, p *store.ApprovalInsertParam
 		a.CreatedAt = s.now()
 	}
 	a.CreatedAt = a.CreatedAt.UTC().Truncate(time.Microsecond)
-	res, err := s.db.ExecContext(ctx, `INSERT INTO approvals (run_id, approver, comment, binding, created_at) VALUES (?, ?, ?, ?, ?)`,
+	tx, err := s.db.BeginTx(ctx, nil)
+	if err != nil {
+		return nil, fmt.Errorf("store: insert approval: %w", err)
+	}
+	defer func() { _ = tx.Rollback() }()
+	res, err := tx.ExecContext(ctx, `INSERT INTO approvals (run_id, approver, comment, binding, created_at) VALUES (?, ?, ?, ?, ?)`,
 		a.RunID, a.By, a.Comment, a.Binding, a.CreatedAt.Format(time.RFC3339Nano))
 	if err != nil {
 		if strings.Contains(err.Error(), "FOREIGN KEY") {
@@ -194,7 +228,65 @@ func (s *Store) ApprovalInsert(ctx context.Context, p *store.ApprovalInsertParam
 		return nil, fmt.Errorf("store: insert approval: %w", err)
 	}
 	a.ID, _ = res.LastInsertId()
+	if p.Audit != nil {
+		e := *p.Audit
+		e.Action, e.RunID, e.SubjectHash = "approve", a.RunID, store.HashApproval(&a)
+		if _, err := s.appendAudit(ctx, tx, e); err != nil {
+			return nil, err
+		}
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: insert approval: %w", err)
+	}
 	return &a, nil
+}
+
+// RunStackUpsert implements store.Store.
+func (s *Store) RunStackUpsert(ctx context.Context, p *store.RunStackUpsertParams) (*store.RunStack, error) {
+	rs := p.Stack
+	if rs.RunID == "" || rs.Stack == "" {
+		return nil, errors.New("store: a run stack needs a run id and a stack")
+	}
+	rs.UpdatedAt = s.now().Truncate(time.Microsecond)
+	_, err := s.db.ExecContext(ctx, `INSERT INTO run_stacks (run_id, stack, status, plan_sha256, binding, summary, message, updated_at)
+		VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+		ON CONFLICT (run_id, stack) DO UPDATE SET status = excluded.status, plan_sha256 = excluded.plan_sha256,
+			binding = excluded.binding, summary = excluded.summary, message = excluded.message, updated_at = excluded.updated_at`,
+		rs.RunID, rs.Stack, rs.Status, rs.PlanSHA256, nullJSON(rs.Binding), nullJSON(rs.Summary), rs.Message, rs.UpdatedAt.Format(time.RFC3339Nano))
+	if err != nil {
+		if strings.Contains(err.Error(), "FOREIGN KEY") {
+			return nil, fmt.Errorf("run %s: %w", rs.RunID, store.ErrNotFound)
+		}
+		return nil, fmt.Errorf("store: upsert run stack: %w", err)
+	}
+	return &rs, nil
+}
+
+// RunStackList implements store.Store.
+func (s *Store) RunStackList(ctx context.Context, runID string) ([]*store.RunStack, error) {
+	rows, err := s.db.QueryContext(ctx, `SELECT run_id, stack, status, plan_sha256, binding, summary, message, updated_at FROM run_stacks WHERE run_id = ? ORDER BY stack`, runID)
+	if err != nil {
+		return nil, fmt.Errorf("store: list run stacks: %w", err)
+	}
+	defer rows.Close()
+	var out []*store.RunStack
+	for rows.Next() {
+		var rs store.RunStack
+		var binding, summary sql.NullString
+		var updated string
+		if err := rows.Scan(&rs.RunID, &rs.Stack, &rs.Status, &rs.PlanSHA256, &binding, &summary, &rs.Message, &updated); err != nil {
+			return nil, fmt.Errorf("store: list run stacks: %w", err)
+		}
+		if binding.Valid && binding.String != "" {
+			rs.Binding = json.RawMessage(binding.String)
+		}
+		if summary.Valid && summary.String != "" {
+			rs.Summary = json.RawMessage(summary.String)
+		}
+		rs.UpdatedAt, _ = time.Parse(time.RFC3339Nano, updated)
+		out = append(out, &rs)
+	}
+	return out, rows.Err()
 }
 
 // ApprovalListByRun implements store.Store.
@@ -226,10 +318,21 @@ func (s *Store) AuditAppend(ctx context.Context, p *store.AuditAppendParams) (*s
 		return nil, fmt.Errorf("store: append audit: %w", err)
 	}
 	defer func() { _ = tx.Rollback() }()
-	e := p.Event
+	e, err := s.appendAudit(ctx, tx, p.Event)
+	if err != nil {
+		return nil, err
+	}
+	if err := tx.Commit(); err != nil {
+		return nil, fmt.Errorf("store: append audit: %w", err)
+	}
+	return e, nil
+}
+
+// appendAudit links e to the chain's head and inserts it, inside tx.
+func (s *Store) appendAudit(ctx context.Context, tx *sql.Tx, e store.AuditEvent) (*store.AuditEvent, error) {
 	var lastSeq sql.NullInt64
 	var lastHash sql.NullString
-	err = tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&lastSeq, &lastHash)
+	err := tx.QueryRowContext(ctx, `SELECT seq, hash FROM audit ORDER BY seq DESC LIMIT 1`).Scan(&lastSeq, &lastHash)
 	if err != nil && !errors.Is(err, sql.ErrNoRows) {
 		return nil, fmt.Errorf("store: append audit: %w", err)
 	}
@@ -243,9 +346,6 @@ func (s *Store) AuditAppend(ctx context.Context, p *store.AuditAppendParams) (*s
 	_, err = tx.ExecContext(ctx, `INSERT INTO audit (seq, at, actor, action, run_id, outcome, detail, subject_hash, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
 		e.Seq, e.At.Format(time.RFC3339Nano), e.Actor, e.Action, e.RunID, e.Outcome, nullJSON(e.Detail), e.SubjectHash, e.PrevHash, e.Hash)
 	if err != nil {
-		return nil, fmt.Errorf("store: append audit: %w", err)
-	}
-	if err := tx.Commit(); err != nil {
 		return nil, fmt.Errorf("store: append audit: %w", err)
 	}
 	return &e, nil
@@ -273,6 +373,21 @@ func (s *Store) AuditList(ctx context.Context) ([]*store.AuditEvent, error) {
 		out = append(out, &e)
 	}
 	return out, rows.Err()
+}
+
+// migrate adds the columns later releases introduced to a database made by
+// an earlier one (CREATE TABLE IF NOT EXISTS leaves existing tables alone).
+func migrate(db *sql.DB) error {
+	for _, stmt := range []string{
+		`ALTER TABLE runs ADD COLUMN binding TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE runs ADD COLUMN parent TEXT NOT NULL DEFAULT ''`,
+		`ALTER TABLE runs ADD COLUMN wave INTEGER NOT NULL DEFAULT 0`,
+	} {
+		if _, err := db.Exec(stmt); err != nil && !strings.Contains(err.Error(), "duplicate column") {
+			return fmt.Errorf("migrate: %w", err)
+		}
+	}
+	return nil
 }
 
 // DB exposes the database for tests that tamper with records on purpose.

@@ -168,6 +168,86 @@ func Exercise(t *testing.T, newStore Factory) {
 		}
 	})
 
+	t.Run("RunStacks", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		s, _ := newStore(t)
+		if _, err := s.RunStackUpsert(ctx, &store.RunStackUpsertParams{Stack: store.RunStack{RunID: "ghost", Stack: "dev/a", Status: "planned"}}); !errors.Is(err, store.ErrNotFound) {
+			t.Fatalf("stack of a missing run: err = %v, want ErrNotFound", err)
+		}
+		if _, err := s.RunInsert(ctx, &store.RunInsertParams{Run: store.Run{ID: "r1", Env: "dev", Kind: "plan", Status: store.RunPlanned}}); err != nil {
+			t.Fatal(err)
+		}
+		for _, id := range []string{"dev/b", "dev/a"} {
+			if _, err := s.RunStackUpsert(ctx, &store.RunStackUpsertParams{Stack: store.RunStack{RunID: "r1", Stack: id, Status: "planned", PlanSHA256: "aa", Binding: json.RawMessage(`{"state":"x"}`), Summary: json.RawMessage(`{"counts":{}}`)}}); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := s.RunStackUpsert(ctx, &store.RunStackUpsertParams{Stack: store.RunStack{RunID: "r1", Stack: "dev/a", Status: "applied", PlanSHA256: "bb", Message: "done"}})
+		if err != nil || got.UpdatedAt.IsZero() {
+			t.Fatalf("upsert: %+v, %v", got, err)
+		}
+		list, err := s.RunStackList(ctx, "r1")
+		if err != nil || len(list) != 2 {
+			t.Fatalf("RunStackList = %+v, %v", list, err)
+		}
+		if a := list[0]; a.Stack != "dev/a" || a.Status != "applied" || a.PlanSHA256 != "bb" || a.Message != "done" || a.Binding != nil {
+			t.Errorf("dev/a after the second upsert: %+v", a)
+		}
+		if b := list[1]; b.Stack != "dev/b" || string(b.Binding) != `{"state":"x"}` || string(b.Summary) != `{"counts":{}}` {
+			t.Errorf("dev/b: %+v", b)
+		}
+		if list, _ := s.RunStackList(ctx, "nope"); len(list) != 0 {
+			t.Errorf("stacks of an unknown run: %+v", list)
+		}
+	})
+
+	t.Run("AuditInSameTransaction", func(t *testing.T) {
+		t.Parallel()
+		ctx := context.Background()
+		s, _ := newStore(t)
+		r, err := s.RunInsert(ctx, &store.RunInsertParams{
+			Run:   store.Run{ID: "r1", Env: "prod", Kind: "plan", Status: store.RunRunning, Parent: "r0", Wave: 2},
+			Audit: &store.AuditEvent{Actor: "ana", Action: "plan", Outcome: "started"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		b := "sha256:bind"
+		r, err = s.RunUpdate(ctx, &store.RunUpdateParams{ID: "r1", Status: store.RunPlanned, Binding: &b,
+			Audit: &store.AuditEvent{Actor: "ana", Action: "plan", Outcome: store.RunPlanned}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if r.Binding != b || r.Parent != "r0" || r.Wave != 2 {
+			t.Fatalf("run after update: %+v", r)
+		}
+		a, err := s.ApprovalInsert(ctx, &store.ApprovalInsertParams{
+			Approval: store.Approval{RunID: "r1", By: "bo", Binding: b},
+			Audit:    &store.AuditEvent{Actor: "bo", Outcome: "approved"},
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		events, err := s.AuditList(ctx)
+		if err != nil || len(events) != 3 {
+			t.Fatalf("AuditList = %d events, %v", len(events), err)
+		}
+		if e := events[1]; e.RunID != "r1" || e.SubjectHash != store.HashRun(r) {
+			t.Errorf("update event: %+v, want subject %s", e, store.HashRun(r))
+		}
+		if e := events[2]; e.Action != "approve" || e.SubjectHash != store.HashApproval(a) {
+			t.Errorf("approval event: %+v", e)
+		}
+		if n, err := store.VerifyChain(ctx, s); err != nil || n != 3 {
+			t.Fatalf("VerifyChain = %d, %v", n, err)
+		}
+		again, _ := s.RunGet(ctx, "r1")
+		if store.HashRun(again) != store.HashRun(r) {
+			t.Errorf("RunGet differs from RunUpdate's result:\n%+v\n%+v", again, r)
+		}
+	})
+
 	t.Run("ConcurrentAppendsFormOneChain", func(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
