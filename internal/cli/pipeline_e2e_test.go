@@ -6,7 +6,6 @@ import (
 	"context"
 	"database/sql"
 	"encoding/json"
-	"net/http"
 	"os"
 	"os/exec"
 	"os/signal"
@@ -22,6 +21,7 @@ import (
 	"github.com/vigil-sre/vigil/internal/sandbox/sandboxtest"
 	"github.com/vigil-sre/vigil/internal/target"
 	"github.com/vigil-sre/vigil/internal/testutil"
+	"github.com/vigil-sre/vigil/internal/testutil/devenv"
 )
 
 // envTestMain makes the test binary act as the vigil binary, for tests
@@ -249,43 +249,18 @@ func TestKill9MidApply(t *testing.T) {
 	}
 }
 
-// blueprintServices are the sandbox services the blueprint's dev stacks use.
-var blueprintServices = []string{"application-autoscaling", "dynamodb", "ec2", "ecs", "elasticloadbalancing", "events", "iam", "kms", "lambda", "logs", "monitoring", "s3", "sns", "sts"}
-
 // TestUpBlueprint: vigil up --once on a fresh copy of the blueprint brings
 // dev's four layers up on the sandbox (bootstrap, check, plan, apply wave
-// by wave); a second vigil up finds nothing to change.
+// by wave) — the shared devenv snapshot is exactly that run, so its output
+// is checked here — and a second vigil up finds nothing to change.
 func TestUpBlueprint(t *testing.T) {
-	w := newPipelineWorld(t, "basic") // for the sandbox and the environment
-	resp, err := http.Get(w.sb.URL() + "/_vigil/health")
-	if err != nil {
-		t.Fatal(err)
-	}
-	var health struct{ Services []string }
-	err = json.NewDecoder(resp.Body).Decode(&health)
-	resp.Body.Close()
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, s := range blueprintServices {
-		if !slices.Contains(health.Services, s) {
-			t.Skipf("the sandbox does not serve %s yet (it serves %v); the blueprint needs %v", s, health.Services, blueprintServices)
-		}
-	}
-	repo := blueprintCopy(t)
-	zip := filepath.Join(repo, ".vigil", "build", "remediator.zip")
-	writeZip(t, zip, "bootstrap", "#!/bin/sh\n")
-
-	code, out, errOut := runVigil(t, "-C", repo, "up", "--once")
-	if code != 0 {
-		t.Fatalf("vigil up = %d\n%s\n%s", code, out, errOut)
-	}
+	e := devenv.Applied(t)
 	for _, want := range []string{"created the state bucket vigil-dev-tfstate", "Every stack of dev is applied", "dev/remediation applied"} {
-		if !strings.Contains(out, want) {
-			t.Errorf("vigil up output lacks %q:\n%s", want, out)
+		if !strings.Contains(e.UpOutput, want) {
+			t.Errorf("the first vigil up's output lacks %q:\n%s", want, e.UpOutput)
 		}
 	}
-	code, out, errOut = runVigil(t, "-C", repo, "up", "--once")
+	code, out, errOut := runVigil(t, "-C", e.Repo, "up", "--once")
 	if code != 0 || !strings.Contains(out, "Nothing to change") {
 		t.Fatalf("second vigil up = %d\n%s\n%s", code, out, errOut)
 	}

@@ -59,7 +59,7 @@ const EnvName = "dev"
 // Env is one test's private copy of the applied dev environment.
 type Env struct {
 	// Repo is a copy of blueprint/ with vigil's state (.vigil: store,
-	// terraform data dirs, build/remediator.zip) after the apply.
+	// terraform data dirs) after the apply.
 	Repo string
 	// Sandbox runs on a copy of the snapshot's data directory; it stops
 	// when the test ends.
@@ -68,8 +68,13 @@ type Env struct {
 	// binary).
 	Vigil string
 	// RemediatorZip is the real remediator Lambda zip the remediation
-	// layer was applied with (inside Repo).
+	// layer was applied with. It stays in the snapshot, not in Repo: the
+	// Lambda function's filename is its path, so every copy must pass the
+	// same one for a plan to find nothing to change.
 	RemediatorZip string
+	// UpOutput is what `vigil up --env dev --once` printed (stdout and
+	// stderr) when it built the snapshot from a fresh copy of blueprint/.
+	UpOutput string
 }
 
 // Applied returns a private copy of the applied dev environment with a
@@ -100,8 +105,13 @@ func Applied(t testing.TB) *Env {
 	e := &Env{
 		Repo:          filepath.Join(dir, "repo"),
 		Vigil:         vigil,
-		RemediatorZip: filepath.Join(dir, "repo", ".vigil", "build", "remediator.zip"),
+		RemediatorZip: filepath.Join(snap, "build", "remediator.zip"),
 	}
+	up, err := os.ReadFile(filepath.Join(snap, "up.out"))
+	if err != nil {
+		t.Fatalf("devenv: %v", err)
+	}
+	e.UpOutput = string(up)
 	_ = os.Remove(filepath.Join(dir, "sandbox", "server.json"))
 	e.Sandbox = sandboxtest.StartIn(t, filepath.Join(dir, "sandbox"))
 	t.Setenv(target.DataDirEnv, e.Sandbox.Dir)
@@ -191,7 +201,7 @@ func build1(root, dir string) error {
 	if err != nil {
 		return err
 	}
-	zip := filepath.Join(repo, ".vigil", "build", "remediator.zip")
+	zip := filepath.Join(dir, "build", "remediator.zip")
 	if err := build.Build(ctx, root, zip); err != nil {
 		return err
 	}
@@ -209,7 +219,7 @@ func build1(root, dir string) error {
 	if !strings.Contains(out.String(), "applied") {
 		return fmt.Errorf("vigil up --env %s --once applied nothing:\n%s", EnvName, tail(out.String(), 8000))
 	}
-	return nil
+	return os.WriteFile(filepath.Join(dir, "up.out"), out.Bytes(), 0o644)
 }
 
 var (
@@ -262,7 +272,7 @@ func moduleRoot() (string, error) {
 }
 
 // snapshotVersion changes when the snapshot's layout does.
-const snapshotVersion = "1"
+const snapshotVersion = "3"
 
 // sourceKey hashes what the applied resources are made of: blueprint/
 // (outside .vigil and .terraform), go.mod, go.sum and the remediator's
