@@ -159,6 +159,13 @@ type Store interface {
 	AuditAppend(ctx context.Context, p *AuditAppendParams) (*AuditEvent, error)
 	AuditList(ctx context.Context) ([]*AuditEvent, error)
 
+	// What vigil serve records (serve.go).
+	AlertStore
+	DriftStore
+	CanaryStore
+	IncidentStore
+	StatusStore
+
 	Close() error
 }
 

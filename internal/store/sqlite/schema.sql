@@ -52,3 +52,81 @@ CREATE TABLE IF NOT EXISTS audit (
 	prev_hash    TEXT NOT NULL,
 	hash         TEXT NOT NULL
 );
+
+CREATE TABLE IF NOT EXISTS alert_states (
+	key        TEXT PRIMARY KEY,
+	kind       TEXT NOT NULL DEFAULT '',
+	env        TEXT NOT NULL DEFAULT '',
+	firing     INTEGER NOT NULL DEFAULT 0,
+	state      TEXT NOT NULL,
+	updated_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS alert_deliveries (
+	id           INTEGER PRIMARY KEY AUTOINCREMENT,
+	at           TEXT NOT NULL,
+	key          TEXT NOT NULL,
+	kind         TEXT NOT NULL DEFAULT '',
+	severity     TEXT NOT NULL DEFAULT '',
+	env          TEXT NOT NULL DEFAULT '',
+	layer        TEXT NOT NULL DEFAULT '',
+	stack        TEXT NOT NULL DEFAULT '',
+	summary      TEXT NOT NULL DEFAULT '',
+	status       TEXT NOT NULL DEFAULT '',
+	action       TEXT NOT NULL DEFAULT '',
+	revision     INTEGER NOT NULL DEFAULT 0,
+	firing_since TEXT NOT NULL DEFAULT '',
+	route        TEXT NOT NULL DEFAULT '',
+	receiver     TEXT NOT NULL DEFAULT '',
+	integration  TEXT NOT NULL DEFAULT '',
+	attempt      INTEGER NOT NULL DEFAULT 0,
+	outcome      TEXT NOT NULL DEFAULT '',
+	error        TEXT NOT NULL DEFAULT '',
+	duration_ns  INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX IF NOT EXISTS alert_deliveries_at ON alert_deliveries (at);
+CREATE INDEX IF NOT EXISTS alert_deliveries_key ON alert_deliveries (key, at);
+
+CREATE TABLE IF NOT EXISTS drift_reports (
+	id          INTEGER PRIMARY KEY AUTOINCREMENT,
+	env         TEXT NOT NULL,
+	stack       TEXT NOT NULL DEFAULT '',
+	status      TEXT NOT NULL,
+	checked_at  TEXT NOT NULL,
+	duration_ns INTEGER NOT NULL DEFAULT 0,
+	findings    INTEGER NOT NULL DEFAULT 0,
+	report      TEXT,
+	error       TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS drift_reports_stack ON drift_reports (env, stack, checked_at);
+
+CREATE TABLE IF NOT EXISTS canary_results (
+	id         INTEGER PRIMARY KEY AUTOINCREMENT,
+	canary     TEXT NOT NULL,
+	env        TEXT NOT NULL DEFAULT '',
+	at         TEXT NOT NULL,
+	ok         INTEGER NOT NULL,
+	latency_ns INTEGER NOT NULL DEFAULT 0,
+	status     INTEGER NOT NULL DEFAULT 0,
+	error      TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS canary_results_canary ON canary_results (canary, at);
+
+CREATE TABLE IF NOT EXISTS canary_states (
+	canary     TEXT PRIMARY KEY,
+	alerting   INTEGER NOT NULL DEFAULT 0,
+	state      TEXT NOT NULL,
+	updated_at TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS incidents (
+	id     INTEGER PRIMARY KEY AUTOINCREMENT,
+	kind   TEXT NOT NULL,
+	env    TEXT NOT NULL DEFAULT '',
+	stack  TEXT NOT NULL DEFAULT '',
+	title  TEXT NOT NULL,
+	detail TEXT,
+	at     TEXT NOT NULL,
+	source TEXT NOT NULL DEFAULT ''
+);
+CREATE INDEX IF NOT EXISTS incidents_at ON incidents (at);
