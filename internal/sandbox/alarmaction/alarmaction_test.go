@@ -281,3 +281,41 @@ func TestServicePublisher(t *testing.T) {
 		t.Fatalf("publish to a missing topic: %v", err)
 	}
 }
+
+type fakeInvoker struct {
+	principal, source, fn string
+	payload               []byte
+}
+
+func (f *fakeInvoker) InvokeAsyncFor(_ context.Context, principal, source, fn string, payload []byte) error {
+	f.principal, f.source, f.fn, f.payload = principal, source, fn, payload
+	return nil
+}
+
+// TestLambdaAction: with an invoker, a Lambda alarm action is invoked with
+// the payload AWS documents for Lambda alarm actions.
+func TestLambdaAction(t *testing.T) {
+	fn := "arn:aws:lambda:us-east-1:123456789012:function:fix"
+	inv := &fakeInvoker{}
+	d := New(nil, nil, nil).WithLambda(inv)
+	c := metricChange()
+	c.Actions = []string{fn}
+	res := d.AlarmStateChanged(context.Background(), c)
+	if len(res) != 1 || res[0].Err != nil || inv.fn != fn || inv.principal != "lambda.alarms.cloudwatch.amazonaws.com" || inv.source != c.AlarmARN {
+		t.Fatalf("results %+v, invoked %q", res, inv.fn)
+	}
+	var p struct {
+		Source, AlarmArn, AccountId, Time, Region string
+		AlarmData                                 struct {
+			AlarmName string
+			State     struct{ Value string }
+		}
+	}
+	if err := json.Unmarshal(inv.payload, &p); err != nil {
+		t.Fatal(err)
+	}
+	if p.Source != "aws.cloudwatch" || p.AlarmArn != c.AlarmARN || p.AccountId != "123456789012" || p.Region != "us-east-1" ||
+		p.Time != "2026-11-25T19:07:00.000+0000" || p.AlarmData.AlarmName != "web-5xx" || p.AlarmData.State.Value != "ALARM" {
+		t.Errorf("payload %s", inv.payload)
+	}
+}

@@ -28,12 +28,35 @@ type EventBus interface {
 	PutEvent(ctx context.Context, region string, e Event) error
 }
 
+// Invoker queues an asynchronous invocation of a Lambda function on
+// behalf of an AWS service principal, for a source ARN (the function's
+// resource policy must allow it).
+type Invoker interface {
+	InvokeAsyncFor(ctx context.Context, principal, sourceARN, functionARN string, payload []byte) error
+}
+
+// AlarmPrincipal is the service principal of Lambda alarm actions.
+const AlarmPrincipal = "lambda.alarms.cloudwatch.amazonaws.com"
+
 // Dispatcher runs alarm state changes' actions and sends their events; it
 // is the sandbox's cloudwatch.ActionSink.
 type Dispatcher struct {
 	sns    Publisher
 	bus    EventBus
+	lambda Invoker
 	logger *slog.Logger
+}
+
+// WithBus replaces the dispatcher's event bus.
+func (d *Dispatcher) WithBus(bus EventBus) *Dispatcher {
+	d.bus = bus
+	return d
+}
+
+// WithLambda makes the dispatcher run Lambda alarm actions through inv.
+func (d *Dispatcher) WithLambda(inv Invoker) *Dispatcher {
+	d.lambda = inv
+	return d
 }
 
 // New returns a dispatcher that publishes through sns and puts events on
@@ -51,8 +74,10 @@ var ErrUnsupported = errors.New("the vigil sandbox does not run this kind of ala
 // AlarmStateChanged implements cloudwatch.ActionSink: it sends the change's
 // event to EventBridge (whatever the actions) and runs each action: an SNS
 // topic gets the alarm notification; Auto Scaling policies, Lambda
-// functions, EC2 and Systems Manager actions are not run yet and fail
-// with ErrUnsupported.
+// functions (when the dispatcher has an Invoker: WithLambda) get the
+// alarm's Lambda action payload (LambdaPayload), invoked asynchronously;
+// Auto Scaling policies, EC2 and Systems Manager actions are not run yet
+// and fail with ErrUnsupported.
 func (d *Dispatcher) AlarmStateChanged(ctx context.Context, c cloudwatch.AlarmChange) []cloudwatch.ActionResult {
 	if d.bus != nil {
 		if err := d.bus.PutEvent(ctx, c.Region, StateChangeEvent(c)); err != nil {
@@ -69,6 +94,8 @@ func (d *Dispatcher) AlarmStateChanged(ctx context.Context, c cloudwatch.AlarmCh
 		switch {
 		case strings.HasPrefix(a, "arn:aws:sns:") && d.sns != nil:
 			_, r.Err = d.sns.Publish(ctx, a, subject, message)
+		case strings.HasPrefix(a, "arn:aws:lambda:") && d.lambda != nil:
+			r.Err = d.lambda.InvokeAsyncFor(ctx, AlarmPrincipal, c.AlarmARN, a, LambdaPayload(c))
 		default:
 			r.Err = fmt.Errorf("%w (%s)", ErrUnsupported, a)
 		}
@@ -151,12 +178,19 @@ var _ io.Writer = (*recorder)(nil)
 // which records them and matches them against the bus's rules.
 type EventsBus struct {
 	Env service.Env
+	// Events, when set, emits through the service, so that delivery to
+	// the matched rules' targets starts at once (otherwise within its
+	// queue's poll interval).
+	Events *events.Service
 }
 
 // PutEvent implements EventBus.
 func (b EventsBus) PutEvent(ctx context.Context, region string, e Event) error {
-	_, err := events.Emit(ctx, b.Env, region, events.Entry{
-		Source: e.Source, DetailType: e.DetailType, Detail: e.Detail, Resources: e.Resources, Time: e.Time,
-	})
+	entry := events.Entry{Source: e.Source, DetailType: e.DetailType, Detail: e.Detail, Resources: e.Resources, Time: e.Time}
+	if b.Events != nil {
+		_, err := b.Events.Emit(ctx, region, entry)
+		return err
+	}
+	_, err := events.Emit(ctx, b.Env, region, entry)
 	return err
 }

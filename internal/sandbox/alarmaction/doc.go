@@ -13,12 +13,14 @@
 // request would (ServicePublisher); events go through events.Emit
 // (EventsBus). Both sit behind small interfaces (Publisher, EventBus).
 //
-// Not run yet (the action fails with ErrUnsupported and the alarm history
-// says so): Auto Scaling policies (which AWS also repeats every period
-// while the alarm stays in the state; cwalarm.Repeating lists them),
-// Lambda functions, EC2 and Systems Manager actions. Delivering SNS
-// messages to subscribers and events to rule targets is the SNS and
-// EventBridge services' business.
+// Lambda function actions are invoked asynchronously with AWS's Lambda
+// alarm payload (LambdaPayload) when the dispatcher has an Invoker
+// (WithLambda). Not run yet (the action fails with ErrUnsupported and the
+// alarm history says so): Auto Scaling policies (which AWS also repeats
+// every period while the alarm stays in the state; cwalarm.Repeating lists
+// them), EC2 and Systems Manager actions. Delivering SNS messages to
+// subscribers and events to rule targets is the SNS and EventBridge
+// services' business.
 //
 // # Example
 //

@@ -160,3 +160,21 @@ func metricID(arn string) string {
 	h := hex.EncodeToString(sum[:16])
 	return h[0:8] + "-" + h[8:12] + "-" + h[12:16] + "-" + h[16:20] + "-" + h[20:32]
 }
+
+// LambdaPayload is the event a Lambda alarm action receives:
+//
+//	{"source":"aws.cloudwatch","alarmArn":"…","accountId":"…","time":"…","region":"…",
+//	 "alarmData":{"alarmName":"…","state":{…},"previousState":{…},"configuration":{…}}}
+//
+// where alarmData is the detail of the state change event.
+func LambdaPayload(c cloudwatch.AlarmChange) []byte {
+	b, _ := json.Marshal(struct {
+		Source    string          `json:"source"`
+		AlarmArn  string          `json:"alarmArn"`
+		AccountID string          `json:"accountId"`
+		Time      string          `json:"time"`
+		Region    string          `json:"region"`
+		AlarmData json.RawMessage `json:"alarmData"`
+	}{EventSource, c.AlarmARN, c.AccountID, stamp(c.Current.Timestamp), c.Region, json.RawMessage(StateChangeEvent(c).Detail)})
+	return b
+}

@@ -30,11 +30,23 @@
 // PutEvents validates entries as AWS does (required Source, DetailType and
 // a JSON-object Detail; "aws." sources are refused), stores each accepted
 // event durably with the ARNs of the enabled rules whose patterns it
-// matches, and returns EventIds. Delivering matched events to targets is a
-// later issue; Events reads what was recorded, and Emit puts an event on
-// behalf of an AWS service (aws.* sources allowed), for the sandbox's own
-// simulations and for tests. Each bus keeps its last 10,000 events.
-// TestEventPattern evaluates a pattern against an event.
+// matches, and returns EventIds. Events reads what was recorded, and Emit
+// puts an event on behalf of an AWS service (aws.* sources allowed), for
+// the sandbox's own simulations and for tests. Each bus keeps its last
+// 10,000 events. TestEventPattern evaluates a pattern against an event.
+//
+// # Delivery
+//
+// In the transaction that accepts an event, every target of every matched
+// rule gets a delivery job (package queue). The target is sent the event,
+// its Input, the InputPath selection, or the InputTransformer's template
+// filled from InputPathsMap and the aws.events.* variables (transform.go):
+// Lambda targets are invoked asynchronously, SNS targets published to.
+// Failures other than client errors are retried with exponential backoff
+// on the virtual clock within the target's RetryPolicy; other target types
+// fail, recorded as not delivered. Deliveries lists the outcomes. A
+// function is invoked only when its resource policy allows
+// events.amazonaws.com for the rule's ARN.
 //
 // # Errors
 //

@@ -8,9 +8,11 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-sre/vigil/internal/sandbox/protocol"
+	"github.com/vigil-sre/vigil/internal/sandbox/queue"
 	"github.com/vigil-sre/vigil/internal/sandbox/service"
 	"github.com/vigil-sre/vigil/internal/sandbox/state"
 )
@@ -20,6 +22,10 @@ import (
 type Service struct {
 	*service.JSON
 	env service.Env
+
+	dmu   sync.Mutex
+	dopts DeliveryOptions
+	queue *queue.Queue
 }
 
 // New builds the EventBridge service.

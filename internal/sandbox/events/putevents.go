@@ -37,8 +37,8 @@ type Entry struct {
 }
 
 // Record is an event the sandbox accepted: the event as EventBridge hands
-// it to targets, and the rules that matched it. Delivering it to those
-// rules' targets is a later issue.
+// it to targets, and the rules that matched it (whose targets it is
+// delivered to: delivery.go).
 type Record struct {
 	ID           string          `json:"id"`
 	Region       string          `json:"region"`
@@ -136,6 +136,9 @@ func put(tx *state.Tx, accountID, region, bus string, e *Entry, now time.Time) (
 		}
 		if ok, _ := p.MatchJSON(raw); ok {
 			rec.MatchedRules = append(rec.MatchedRules, r.Arn)
+			if err := enqueueTargets(tx, r, rec, now); err != nil {
+				return Record{}, err
+			}
 		}
 	}
 	var seq int64
@@ -216,6 +219,7 @@ func (s *Service) putEvents(ctx context.Context, r *service.Request, in []byte) 
 	if err != nil {
 		return nil, err
 	}
+	s.kick()
 	return map[string]any{"FailedEntryCount": failed, "Entries": results}, nil
 }
 

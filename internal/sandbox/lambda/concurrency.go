@@ -67,6 +67,7 @@ func (s *Service) putConcurrency(ctx context.Context, r *service.Request, c *ser
 	if err != nil {
 		return fail(err)
 	}
+	s.runner.stopFunction(fr.region, fr.name) // the process limit changed
 	return ok(concurrency{ReservedConcurrentExecutions: &n})
 }
 
@@ -106,6 +107,7 @@ func (s *Service) deleteConcurrency(ctx context.Context, r *service.Request, c *
 	if err != nil {
 		return fail(err)
 	}
+	s.runner.stopFunction(fr.region, fr.name)
 	return status(http.StatusNoContent, nil)
 }
 

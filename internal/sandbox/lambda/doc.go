@@ -5,9 +5,42 @@
 // It serves what the Terraform provider calls for aws_lambda_function,
 // aws_lambda_alias, aws_lambda_permission and
 // aws_lambda_function_event_invoke_config, and what SDK users call to
-// manage functions. Running function code is a later issue: Invoke checks
-// the function exists and answers 501 NotImplemented saying so, never a
-// fake success.
+// manage functions, and it runs function code.
+//
+// # Running code
+//
+// Invoke (served by Service.Handle: the answer is the function's payload
+// with X-Amz-Function-Error, X-Amz-Log-Result and X-Amz-Executed-Version)
+// runs provided.al2023, provided.al2 and provided functions: runtime.go
+// unpacks the zip once per CodeSha256, starts bootstrap as a process in its
+// own process group with only the Lambda environment (the function's
+// variables, AWS_LAMBDA_*, AWS_REGION, _HANDLER, credentials and
+// AWS_ENDPOINT_URL = the sandbox, from RuntimeOptions), and serves it the
+// Lambda Runtime API (2018-06-01) on a loopback port of its own. A process
+// serves one invocation at a time and is reused while warm; a function
+// version runs up to RuntimeOptions.MaxInstances processes (default 4,
+// capped by reserved concurrency), further invocations wait for a free one
+// and are throttled after the function's timeout. The timeout (real time)
+// kills the process ("Task timed out after N.NN seconds",
+// Sandbox.Timedout); an exit is Runtime.ExitError; a missing or
+// non-executable bootstrap is Runtime.InvalidEntrypoint. Output and the
+// START/END/REPORT lines go to the function's log group through the
+// sandbox's CloudWatch Logs (output.go), stamped with the virtual clock;
+// AWS/Lambda metrics (Invocations, Errors, Duration, Throttles by
+// FunctionName, and Resource for qualified calls) go to CloudWatch.
+// Other runtimes answer InvalidRuntimeException: the sandbox has no Python
+// or Node.js to run them with, and never fakes a result.
+//
+// Event invocations are queued durably (package queue, namespace
+// lambda/async) and answered 202; a function error is retried after one
+// and two minutes of virtual time (MaximumRetryAttempts, default 2;
+// MaximumEventAgeInSeconds), then the OnFailure destination (SNS or
+// Lambda) gets the invocation record, as OnSuccess does on success.
+// InvokeAsyncFor is the same for other services (SNS, EventBridge,
+// alarms): the function's resource policy must allow the service
+// principal for the source ARN (AccessDeniedException otherwise).
+// Changing a function's code or configuration, deleting it, and Close
+// stop its processes.
 //
 // # Functions
 //

@@ -512,6 +512,7 @@ func (s *Service) updateFunctionConfiguration(ctx context.Context, r *service.Re
 		return fail(err)
 	}
 	var out Configuration
+	defer s.runner.stopFunction(fr.region, fr.name)
 	err = s.update(ctx, func(tx *state.Tx) error {
 		f, err := s.mustFunction(tx, fr)
 		if err != nil {
@@ -611,6 +612,7 @@ func (s *Service) updateFunctionCode(ctx context.Context, r *service.Request, c 
 		}
 		return ok(out)
 	}
+	s.runner.stopFunction(fr.region, fr.name)
 	s.deleteBlobs(orphan)
 	return ok(out)
 }
@@ -704,6 +706,7 @@ func (s *Service) deleteFunction(ctx context.Context, r *service.Request, c *ser
 	if err != nil {
 		return fail(err)
 	}
+	s.runner.stopFunction(fr.region, fr.name)
 	s.deleteBlobs(orphans...)
 	return status(http.StatusNoContent, nil)
 }
@@ -776,20 +779,4 @@ func (s *Service) listFunctions(ctx context.Context, r *service.Request, c *serv
 		return fail(err)
 	}
 	return ok(out)
-}
-
-func (s *Service) invoke(ctx context.Context, r *service.Request, c *service.RESTCall) (service.RESTResult, error) {
-	fr, err := s.target(r, c)
-	if err != nil {
-		return fail(err)
-	}
-	err = s.view(ctx, func(tx *state.Tx) error {
-		_, err := s.resolve(tx, fr)
-		return err
-	})
-	if err != nil {
-		return fail(err)
-	}
-	return fail(protocol.Errorf(http.StatusNotImplemented, "NotImplemented",
-		"the vigil sandbox stores the code of function %s but does not run function code yet (Invoke comes in a later issue)", fr.name))
 }

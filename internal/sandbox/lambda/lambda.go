@@ -5,11 +5,14 @@ import (
 	"crypto/rand"
 	"encoding/hex"
 	"net/http"
+	"net/url"
 	"regexp"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-sre/vigil/internal/sandbox/protocol"
+	"github.com/vigil-sre/vigil/internal/sandbox/queue"
 	"github.com/vigil-sre/vigil/internal/sandbox/service"
 	"github.com/vigil-sre/vigil/internal/sandbox/state"
 )
@@ -18,11 +21,20 @@ import (
 type Service struct {
 	*service.REST
 	env service.Env
+
+	runner *runner
+	rtMu   sync.Mutex
+	rtOpts RuntimeOptions
+	async  *queue.Queue
+
+	logsMu     sync.Mutex
+	logStreams map[string]bool // log streams known to exist
 }
 
 // New builds the Lambda service.
 func New(env service.Env) *Service {
-	s := &Service{env: env}
+	s := &Service{env: env, logStreams: map[string]bool{}}
+	s.runner = newRunner(s)
 	s.REST = &service.REST{ServiceName: "lambda", Logger: env.Logger, Routes: s.routes()}
 	return s
 }
@@ -56,7 +68,9 @@ func (s *Service) routes() []service.RESTRoute {
 		{Method: "POST", Path: fnPath + "/policy", Op: "AddPermission", Handler: s.addPermission},
 		{Method: "GET", Path: fnPath + "/policy", Op: "GetPolicy", Handler: s.getPolicy},
 		{Method: "DELETE", Path: fnPath + "/policy/{StatementId}", Op: "RemovePermission", Handler: s.removePermission},
-		{Method: "POST", Path: fnPath + "/invocations", Op: "Invoke", Handler: s.invoke},
+		// Invoke is served by Service.Handle (its answer is the payload
+		// with headers, not a JSON document); the route names it.
+		{Method: "POST", Path: fnPath + "/invocations", Op: "Invoke", Handler: nil},
 		{Method: "PUT", Path: eicPath, Op: "PutFunctionEventInvokeConfig", Handler: s.putEventInvokeConfig},
 		{Method: "POST", Path: eicPath, Op: "UpdateFunctionEventInvokeConfig", Handler: s.updateEventInvokeConfig},
 		{Method: "GET", Path: eicPath, Op: "GetFunctionEventInvokeConfig", Handler: s.getEventInvokeConfig},
@@ -278,3 +292,5 @@ func status(code int, body any) (service.RESTResult, error) {
 }
 
 func fail(err error) (service.RESTResult, error) { return service.RESTResult{}, err }
+
+func unescape(s string) (string, error) { return url.PathUnescape(s) }

@@ -532,13 +532,26 @@ func TestConcurrencyAndTags(t *testing.T) {
 func TestInvokeIsHonest(t *testing.T) {
 	ctx := context.Background()
 	f := setup(t)
+	// A bootstrap that is not a program fails as on AWS, never a fake success.
 	f.create(t, "fn", makeZip(t, "x"))
-	_, err := f.c.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("fn"), Payload: []byte(`{}`)})
-	var re interface{ HTTPStatusCode() int }
-	wantAPICode(t, err, "NotImplemented")
-	if !errors.As(err, &re) || re.HTTPStatusCode() != http.StatusNotImplemented {
-		t.Errorf("Invoke status = %v", err)
+	out, err := f.c.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("fn"), Payload: []byte(`{}`)})
+	if err != nil || aws.ToString(out.FunctionError) != "Unhandled" || !strings.Contains(string(out.Payload), "Runtime.InvalidEntrypoint") {
+		t.Fatalf("Invoke of a broken bootstrap = %+v, %v", out, err)
 	}
+	f.create(t, "nobootstrap", func() []byte {
+		var buf bytes.Buffer
+		zw := zip.NewWriter(&buf)
+		w, _ := zw.Create("main.py")
+		_, _ = io.WriteString(w, "x")
+		_ = zw.Close()
+		return buf.Bytes()
+	}())
+	out, err = f.c.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("nobootstrap")})
+	if err != nil || !strings.Contains(string(out.Payload), "Couldn't find valid bootstrap") {
+		t.Fatalf("Invoke without bootstrap = %+v, %v", out, err)
+	}
+	_, err = f.c.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("fn"), Payload: []byte(`not json`)})
+	wantCode[*types.InvalidRequestContentException](t, err, "InvalidRequestContentException")
 	_, err = f.c.Invoke(ctx, &awslambda.InvokeInput{FunctionName: aws.String("ghost")})
 	wantCode[*types.ResourceNotFoundException](t, err, "ResourceNotFoundException")
 	_, err = f.c.CreateEventSourceMapping(ctx, &awslambda.CreateEventSourceMappingInput{FunctionName: aws.String("fn")})

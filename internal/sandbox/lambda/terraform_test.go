@@ -107,7 +107,7 @@ func TestTerraformRemediation(t *testing.T) {
 	}
 
 	// An alarm entering ALARM, as CloudWatch would emit it, matches the
-	// rule the provider created (delivery to targets is a later issue).
+	// rule the provider created (delivery to its targets: internal/sandbox/delivery_test.go).
 	st, err := state.Open(sb.Dir)
 	if err != nil {
 		t.Fatal(err)

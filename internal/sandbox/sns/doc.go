@@ -23,8 +23,9 @@
 // sqs, lambda, firehose, sms and application subscriptions are confirmed
 // at once; email, email-json, http and https ones are pending, with a
 // stored confirmation token (ConfirmationToken) that ConfirmSubscription
-// accepts. The SubscriptionConfirmation POST to http(s) endpoints and the
-// e-mail are a later issue. A pending subscription cannot be unsubscribed
+// accepts. http(s) endpoints are sent a signed SubscriptionConfirmation
+// (delivery.go) and confirm with ConfirmSubscription or by GETting its
+// SubscribeURL; e-mail endpoints are never sent one, so they stay pending. A pending subscription cannot be unsubscribed
 // (InvalidParameter, which the provider tolerates); it goes with its
 // topic. ReturnSubscriptionArn returns the ARN of a pending subscription
 // instead of "pending confirmation".
@@ -35,8 +36,24 @@
 // MessageStructure json with a default entry, message attributes, FIFO
 // group and deduplication ids with a five-minute deduplication window) and
 // append each message durably to its topic's log, which Messages reads.
-// Delivery to subscribers is a later issue; publishing to phone numbers
-// and platform endpoints answers NotImplemented.
+// Publishing to phone numbers and platform endpoints answers
+// NotImplemented.
+//
+// # Delivery
+//
+// In the publishing transaction, each confirmed subscription whose filter
+// policy the message passes (filter.go: EventBridge pattern syntax over
+// the attributes or the body) gets a delivery job (package queue). http and
+// https endpoints receive the SNS envelope with a SignatureVersion 1
+// signature (SHA1withRSA; the certificate is served at SigningCertURL) and
+// the x-amz-sns-* headers, or the bare message under RawMessageDelivery;
+// 5xx, 429 and network errors are retried per the delivery policy
+// (default: three retries 20 s apart, on the virtual clock), other
+// statuses fail. lambda endpoints are invoked asynchronously with the
+// Records[].Sns event. Other protocols (email, sms, sqs, firehose,
+// application) are accepted at Subscribe but not delivered: each delivery
+// is recorded as failed, saying so. Hosts of reserved example and test
+// domains are never contacted. Deliveries lists the outcomes.
 //
 // # Errors
 //

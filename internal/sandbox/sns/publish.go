@@ -22,9 +22,7 @@ import (
 )
 
 // Message is one published message, as the sandbox keeps it in its
-// topic's log (Messages reads the log). Delivering messages to
-// subscribers (HTTP, Lambda, SQS, email) is a later issue: for now a
-// publish is durable and inspectable, not delivered.
+// topic's log (Messages reads the log); delivery.go delivers it.
 type Message struct {
 	MessageID              string                      `json:"message_id"`
 	TopicARN               string                      `json:"topic_arn"`
@@ -241,6 +239,9 @@ func (s *Service) store(tx *state.Tx, t *topicDoc, in publishInput) (id, seq str
 	if err := tx.Put(nsMessage, fmt.Sprintf("%s/%020d", t.ARN, t.Seq), m); err != nil {
 		return "", "", err
 	}
+	if err := s.enqueueDeliveries(tx, m); err != nil {
+		return "", "", err
+	}
 	return m.MessageID, m.SequenceNumber, nil
 }
 
@@ -294,6 +295,7 @@ func (s *Service) publish(ctx context.Context, r *service.Request, form url.Valu
 	if err != nil {
 		return nil, err
 	}
+	s.kick()
 	return out, nil
 }
 
@@ -376,6 +378,7 @@ func (s *Service) publishBatch(ctx context.Context, r *service.Request, form url
 	if err != nil {
 		return nil, err
 	}
+	s.kick()
 	return out, nil
 }
 

@@ -13,9 +13,11 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/vigil-sre/vigil/internal/sandbox/protocol"
+	"github.com/vigil-sre/vigil/internal/sandbox/queue"
 	"github.com/vigil-sre/vigil/internal/sandbox/service"
 	"github.com/vigil-sre/vigil/internal/sandbox/state"
 )
@@ -62,6 +64,11 @@ func errSubscriptionNotFound() error {
 type Service struct {
 	*service.Query
 	env service.Env
+
+	dmu   sync.Mutex
+	dopts DeliveryOptions
+	queue *queue.Queue
+	sig   *signer
 }
 
 // New builds the SNS service.

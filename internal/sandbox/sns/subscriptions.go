@@ -26,9 +26,9 @@ type subscriptionDoc struct {
 }
 
 // Protocols and whether a new subscription waits for confirmation. Email
-// and HTTP(S) endpoints must confirm; the sandbox does not deliver the
-// SubscriptionConfirmation message yet (a later issue): the token is
-// stored, ConfirmationToken returns it, and ConfirmSubscription accepts it.
+// and HTTP(S) endpoints must confirm: HTTP(S) ones are sent the
+// SubscriptionConfirmation (delivery.go); the token is stored,
+// ConfirmationToken returns it, and ConfirmSubscription accepts it.
 var protocols = map[string]bool{
 	"http": true, "https": true, "email": true, "email-json": true,
 	"sms": false, "sqs": false, "lambda": false, "firehose": false, "application": false,
@@ -234,6 +234,11 @@ func (s *Service) subscribe(ctx context.Context, r *service.Request, form url.Va
 		if err := tx.Put(nsSubscription, sub.ARN, sub); err != nil {
 			return err
 		}
+		if proto == "http" || proto == "https" {
+			if err := s.enqueueConfirmation(tx, sub); err != nil {
+				return err
+			}
+		}
 		result = sub.ARN
 		if sub.Pending && !returnARN {
 			result = "pending confirmation"
@@ -243,6 +248,7 @@ func (s *Service) subscribe(ctx context.Context, r *service.Request, form url.Va
 	if err != nil {
 		return nil, err
 	}
+	s.kick()
 	return subscribeResult{SubscriptionArn: result}, nil
 }
 
@@ -264,9 +270,8 @@ func setSubscriptionAttr(sub *subscriptionDoc, k, v string) {
 }
 
 // ConfirmationToken returns the confirmation token of a pending
-// subscription ("" once confirmed). The sandbox does not yet send
-// SubscriptionConfirmation messages: tests and later delivery code read the
-// token here.
+// subscription ("" once confirmed), for tests and tools (http(s)
+// endpoints also receive it in the SubscriptionConfirmation).
 func ConfirmationToken(ctx context.Context, st *state.Store, subscriptionARN string) (string, error) {
 	var sub subscriptionDoc
 	if err := st.Get(ctx, nsSubscription, subscriptionARN, &sub); err != nil {
