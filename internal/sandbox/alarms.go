@@ -25,8 +25,9 @@ func (s *Server) setupAlarms(env service.Env) {
 	if _, ok := s.services["events"]; ok {
 		bus = alarmaction.EventsBus{Env: env}
 	}
-	cw.SetActionSink(alarmaction.New(pub, bus, s.logger))
+	cw.SetActionSink(s.scalingActions(s.withDelivery(alarmaction.New(pub, bus, s.logger), env)))
 	s.alarms = cw.NewEvaluator(s.clock, s.logger)
+	s.repeatScaling()
 }
 
 func (s *Server) startAlarms() error {

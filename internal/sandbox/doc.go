@@ -17,7 +17,9 @@
 // Like AWS (and LocalStack): the SigV4 credential scope's service name
 // first (Authorization header or presigned X-Amz-Credential), then
 // X-Amz-Target for JSON services, then well-known unsigned query actions
-// (STS AssumeRoleWithWebIdentity), then REST paths; anything else is S3.
+// (STS AssumeRoleWithWebIdentity, the SubscribeURL and UnsubscribeURL links
+// and signing certificate of delivered SNS messages), then REST paths;
+// anything else is S3.
 // Paths under /_vigil/ are the sandbox's own control API.
 //
 // # One server per data directory

@@ -15,10 +15,12 @@ import (
 	"syscall"
 	"time"
 
+	"github.com/vigil-sre/vigil/internal/sandbox/chaos"
 	"github.com/vigil-sre/vigil/internal/sandbox/cloudwatch"
 	"github.com/vigil-sre/vigil/internal/sandbox/protocol"
 	"github.com/vigil-sre/vigil/internal/sandbox/service"
 	"github.com/vigil-sre/vigil/internal/sandbox/state"
+	"github.com/vigil-sre/vigil/internal/sandbox/workload"
 	"github.com/vigil-sre/vigil/internal/simclock"
 )
 
@@ -53,6 +55,8 @@ type Server struct {
 	logger   *slog.Logger
 	clock    *simclock.Clock
 	alarms   *cloudwatch.Evaluator
+	workload *workload.Sim
+	chaos    *chaos.Handler
 
 	mu       sync.Mutex
 	listener net.Listener
@@ -141,6 +145,7 @@ func Open(opts Options) (*Server, error) {
 		}
 	}
 	s.setupAlarms(env)
+	s.setupWorkload(env)
 	return s, nil
 }
 
@@ -194,6 +199,8 @@ func (s *Server) Start() error {
 			s.logger.Error("sandbox: serve", "err", err)
 		}
 	}()
+	s.startDelivery()
+	s.startWorkload()
 	if err := s.startAlarms(); err != nil {
 		s.logger.Error("sandbox: alarm evaluation not started", "err", err)
 	}
@@ -232,7 +239,9 @@ func (s *Server) AccountID() string { return s.opts.AccountID }
 // Close stops serving (waiting for in-flight requests until ctx ends),
 // closes the state and releases the data directory.
 func (s *Server) Close(ctx context.Context) error {
+	s.stopWorkload()
 	s.stopAlarms()
+	s.stopDelivery()
 	s.mu.Lock()
 	h, done := s.http, s.done
 	s.mu.Unlock()
@@ -293,6 +302,7 @@ func (s *Server) serveHTTP(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	start := time.Now()
+	s.catchUpWorkload(r.Context(), req.Service)
 	svc.Handle(w, req)
 	s.logger.Debug("sandbox: request", "service", req.Service, "operation", req.Operation, "method", r.Method, "path", r.URL.Path, "elapsed", time.Since(start), "request_id", rid)
 }
@@ -323,6 +333,9 @@ func (s *Server) route(r *http.Request, req *service.Request) service.Service {
 			req.Service = "sts"
 			return s.services["sts"]
 		}
+	}
+	if svc := s.routeLink(r, req); svc != nil {
+		return svc
 	}
 	if strings.HasPrefix(r.URL.Path, "/2015-03-31/") || strings.HasPrefix(r.URL.Path, "/2017-03-31/") || strings.HasPrefix(r.URL.Path, "/2019-09-25/") {
 		req.Service = "lambda"
@@ -355,6 +368,9 @@ func (s *Server) serveControl(w http.ResponseWriter, r *http.Request) {
 	case "/_vigil/clock":
 		s.serveClock(w, r)
 	default:
+		if s.serveWorkloadControl(w, r) {
+			return
+		}
 		http.Error(w, "unknown sandbox control path "+r.URL.Path, http.StatusNotFound)
 	}
 }

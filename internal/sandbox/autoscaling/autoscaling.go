@@ -299,5 +299,5 @@ func (s *Service) scaleECS(tx *state.Tx, region string, t *targetDoc, cause stri
 	if err := ecs.SetServiceDesiredCount(tx, s.env, region, cluster, svc, next); err != nil {
 		return err
 	}
-	return s.recordActivity(tx, region, t.targetID, fmt.Sprintf("Setting desired count to %d.", next), cause, "Successful")
+	return s.recordActivity(tx, region, t.targetID, next, cause)
 }

@@ -17,8 +17,16 @@
 //     range, moves the service's desired count into [min, max] through the
 //     ecs package, and records the scaling activity AWS would show.
 //   - The role is the namespace's service-linked role unless one is given.
-//   - A target tracking policy answers the two alarms AWS creates for it,
-//     TargetTracking-<resource>-AlarmHigh-<uuid> and …-AlarmLow-<uuid>.
+//   - A target tracking policy creates the two CloudWatch alarms AWS
+//     creates for it, TargetTracking-<resource>-AlarmHigh-<uuid> (above the
+//     target, 3 of 3 minutes) and …-AlarmLow-<uuid> (below 90% of it, 15 of
+//     15), with the policy as their action; deleting the policy deletes
+//     them. The sandbox invokes the policy when an alarm goes to ALARM and
+//     every period while it stays there (Invoke, Repeat; wired in
+//     internal/sandbox/autoscaling_wiring.go): Decide scales out
+//     proportionally and in conservatively, with cooldowns and [min, max],
+//     sets the ECS service's desired count and records the activity
+//     (tracking.go, decide.go; docs/gameday.md).
 //   - Missing targets, policies and scheduled actions are
 //     ObjectNotFoundException; bad input ValidationException; tagging an
 //     unknown ARN ResourceNotFoundException.
@@ -26,8 +34,8 @@
 // # What it does not do
 //
 // It scales ECS services only: other service namespaces are a
-// ValidationException naming the gap. Policies and scheduled actions are
-// stored but not executed (scaling from alarms and schedules belongs to the
-// simulation), and the target tracking alarms are named but not yet created
-// in the sandbox's CloudWatch (see putPolicyAlarms).
+// ValidationException naming the gap. Step scaling and predictive policies
+// and scheduled actions are stored but not executed (an alarm action naming
+// a step policy fails with ErrNotExecuted); customized metrics with metric
+// math are refused.
 package autoscaling

@@ -55,6 +55,10 @@ type policyDoc struct {
 	Predictive     json.RawMessage       `json:"PredictiveScalingPolicyConfiguration,omitempty"`
 	Alarms         []alarmRef            `json:"Alarms"`
 	Created        time.Time             `json:"created"`
+	// Cooldowns and LastRun are target tracking's memory between
+	// invocations (tracking.go).
+	Cooldowns Cooldowns            `json:"cooldowns"`
+	LastRun   map[string]time.Time `json:"last_run,omitempty"`
 }
 
 func (p *policyDoc) key(region string) string { return p.targetID.key(region) + "|" + p.Name }
@@ -248,6 +252,7 @@ func (s *Service) putScalingPolicy(ctx context.Context, r *Request, in []byte) (
 		switch {
 		case err == nil:
 			p.ARN, p.Created, p.Alarms = existing.ARN, existing.Created, existing.Alarms
+			p.Cooldowns, p.LastRun = existing.Cooldowns, existing.LastRun
 			if existing.Type != p.Type {
 				if err := s.deletePolicyAlarms(ctx, tx, region, existing); err != nil {
 					return err
@@ -279,39 +284,6 @@ func (s *Service) putScalingPolicy(ctx context.Context, r *Request, in []byte) (
 		return nil, err
 	}
 	return map[string]any{"PolicyARN": p.ARN, "Alarms": p.out().Alarms}, nil
-}
-
-// putPolicyAlarms names the two CloudWatch alarms AWS creates for a target
-// tracking policy (AlarmHigh for scale-out, AlarmLow for scale-in), keeping
-// the names of an existing policy.
-//
-// TODO(cloudwatch): create (and update) the alarm records themselves in the
-// sandbox's CloudWatch once internal/sandbox/cloudwatch exposes a function to
-// put a metric alarm inside a transaction: AlarmHigh GreaterThanThreshold the
-// target, period 60, 3 evaluation periods; AlarmLow LessThanThreshold 0.9 ×
-// target, 15 evaluation periods; description "DO NOT EDIT OR DELETE. For
-// TargetTrackingScaling policy <policy ARN>." Until then the policy lists
-// the alarms, but DescribeAlarms does not find them.
-func (s *Service) putPolicyAlarms(_ context.Context, _ *state.Tx, region string, p *policyDoc) error {
-	if len(p.Alarms) == 2 {
-		return nil
-	}
-	id := newUUID()
-	p.Alarms = nil
-	for _, kind := range []string{"AlarmHigh", "AlarmLow"} {
-		name := "TargetTracking-" + p.Resource + "-" + kind + "-" + id
-		p.Alarms = append(p.Alarms, alarmRef{AlarmName: name,
-			AlarmARN: "arn:aws:cloudwatch:" + region + ":" + s.env.AccountID + ":alarm:" + name})
-	}
-	return nil
-}
-
-// deletePolicyAlarms removes the alarms AWS created for a policy.
-//
-// TODO(cloudwatch): delete the alarm records once putPolicyAlarms creates
-// them.
-func (s *Service) deletePolicyAlarms(_ context.Context, _ *state.Tx, _ string, _ *policyDoc) error {
-	return nil
 }
 
 func (s *Service) describeScalingPolicies(ctx context.Context, r *Request, in []byte) (any, error) {

@@ -261,10 +261,12 @@ type activityDoc struct {
 }
 
 // recordActivity stores a completed scaling activity.
-func (s *Service) recordActivity(tx *state.Tx, region string, id targetID, description, cause, status string) error {
+// ("Setting desired count to N.", as AWS describes it for ECS).
+func (s *Service) recordActivity(tx *state.Tx, region string, id targetID, desired int, cause string) error {
 	now := s.now()
-	a := activityDoc{targetID: id, ActivityID: newUUID(), Description: description, Cause: cause, Start: now, End: now,
-		StatusCode: status, StatusMessage: "Successfully set desired count. Change successfully fulfilled by ecs."}
+	a := activityDoc{targetID: id, ActivityID: newUUID(), Description: fmt.Sprintf("Setting desired count to %d.", desired), Cause: cause,
+		Start: now, End: now, StatusCode: "Successful",
+		StatusMessage: fmt.Sprintf("Successfully set desired count to %d. Change successfully fulfilled by ecs.", desired)}
 	return tx.Put(nsActivity, fmt.Sprintf("%s|%020d|%s", id.key(region), now.UnixNano(), a.ActivityID), a)
 }
 

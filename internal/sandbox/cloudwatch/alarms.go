@@ -123,68 +123,73 @@ func (s *Service) putMetricAlarm(ctx context.Context, r *service.Request, in *Pu
 		return nil, err
 	}
 	region := s.env.RegionOf(r)
-	name := *in.AlarmName
-	now := s.now()
 	err := s.env.State.Update(ctx, func(tx *state.Tx) error {
-		var doc alarmDoc
-		err := tx.Get(nsAlarm, alarmKey(region, name), &doc)
-		exists := err == nil
-		if err != nil && !service.IsNotFound(err) {
-			return err
-		}
-		if exists && doc.Type != typeMetric {
-			return errInvalid("An alarm named %s already exists and is a composite alarm.", name)
-		}
-		a := &MetricAlarm{
-			AlarmName:                          ptr(name),
-			AlarmArn:                           ptr(s.env.ARN("cloudwatch", region, "alarm:"+name)),
-			AlarmDescription:                   in.AlarmDescription,
-			AlarmConfigurationUpdatedTimestamp: ptr(now),
-			ActionsEnabled:                     ptr(in.ActionsEnabled == nil || *in.ActionsEnabled),
-			OKActions:                          in.OKActions,
-			AlarmActions:                       in.AlarmActions,
-			InsufficientDataActions:            in.InsufficientDataActions,
-			MetricName:                         in.MetricName,
-			Namespace:                          in.Namespace,
-			Statistic:                          in.Statistic,
-			ExtendedStatistic:                  in.ExtendedStatistic,
-			Dimensions:                         in.Dimensions,
-			Period:                             in.Period,
-			Unit:                               in.Unit,
-			EvaluationPeriods:                  in.EvaluationPeriods,
-			DatapointsToAlarm:                  in.DatapointsToAlarm,
-			Threshold:                          in.Threshold,
-			ComparisonOperator:                 in.ComparisonOperator,
-			TreatMissingData:                   in.TreatMissingData,
-			EvaluateLowSampleCountPercentile:   in.EvaluateLowSampleCountPercentile,
-			Metrics:                            in.Metrics,
-			ThresholdMetricId:                  in.ThresholdMetricId,
-		}
-		summary := fmt.Sprintf("Alarm %q updated", name)
-		if exists {
-			// An update keeps the state and ignores Tags (TagResource
-			// changes them), as on AWS.
-			old := doc.Metric
-			a.StateValue, a.StateReason, a.StateReasonData = old.StateValue, old.StateReason, old.StateReasonData
-			a.StateUpdatedTimestamp, a.StateTransitionedTimestamp = old.StateUpdatedTimestamp, old.StateTransitionedTimestamp
-		} else {
-			summary = fmt.Sprintf("Alarm %q created", name)
-			a.StateValue = ptr(StateInsufficientData)
-			a.StateReason = ptr("Unchecked: Initial alarm creation")
-			a.StateUpdatedTimestamp = ptr(now)
-			a.StateTransitionedTimestamp = ptr(now)
-			doc.Tags = in.Tags
-		}
-		doc.Type, doc.Metric = typeMetric, a
-		if err := tx.Put(nsAlarm, alarmKey(region, name), doc); err != nil {
-			return err
-		}
-		return s.putHistory(tx, region, now, AlarmHistoryItem{
-			AlarmName: ptr(name), AlarmType: ptr(typeMetric), HistoryItemType: ptr("ConfigurationUpdate"),
-			HistorySummary: ptr(summary), HistoryData: ptr(configHistoryData(exists, a)),
-		})
+		return putMetricAlarmTx(tx, s.env, region, in, s.now())
 	})
 	return nil, err
+}
+
+// putMetricAlarmTx stores a validated metric alarm in tx (PutMetricAlarm,
+// and alarms other sandbox services manage: PutManagedAlarm).
+func putMetricAlarmTx(tx *state.Tx, env service.Env, region string, in *PutMetricAlarmInput, now time.Time) error {
+	name := *in.AlarmName
+	var doc alarmDoc
+	err := tx.Get(nsAlarm, alarmKey(region, name), &doc)
+	exists := err == nil
+	if err != nil && !service.IsNotFound(err) {
+		return err
+	}
+	if exists && doc.Type != typeMetric {
+		return errInvalid("An alarm named %s already exists and is a composite alarm.", name)
+	}
+	a := &MetricAlarm{
+		AlarmName:                          ptr(name),
+		AlarmArn:                           ptr(env.ARN("cloudwatch", region, "alarm:"+name)),
+		AlarmDescription:                   in.AlarmDescription,
+		AlarmConfigurationUpdatedTimestamp: ptr(now),
+		ActionsEnabled:                     ptr(in.ActionsEnabled == nil || *in.ActionsEnabled),
+		OKActions:                          in.OKActions,
+		AlarmActions:                       in.AlarmActions,
+		InsufficientDataActions:            in.InsufficientDataActions,
+		MetricName:                         in.MetricName,
+		Namespace:                          in.Namespace,
+		Statistic:                          in.Statistic,
+		ExtendedStatistic:                  in.ExtendedStatistic,
+		Dimensions:                         in.Dimensions,
+		Period:                             in.Period,
+		Unit:                               in.Unit,
+		EvaluationPeriods:                  in.EvaluationPeriods,
+		DatapointsToAlarm:                  in.DatapointsToAlarm,
+		Threshold:                          in.Threshold,
+		ComparisonOperator:                 in.ComparisonOperator,
+		TreatMissingData:                   in.TreatMissingData,
+		EvaluateLowSampleCountPercentile:   in.EvaluateLowSampleCountPercentile,
+		Metrics:                            in.Metrics,
+		ThresholdMetricId:                  in.ThresholdMetricId,
+	}
+	summary := fmt.Sprintf("Alarm %q updated", name)
+	if exists {
+		// An update keeps the state and ignores Tags (TagResource
+		// changes them), as on AWS.
+		old := doc.Metric
+		a.StateValue, a.StateReason, a.StateReasonData = old.StateValue, old.StateReason, old.StateReasonData
+		a.StateUpdatedTimestamp, a.StateTransitionedTimestamp = old.StateUpdatedTimestamp, old.StateTransitionedTimestamp
+	} else {
+		summary = fmt.Sprintf("Alarm %q created", name)
+		a.StateValue = ptr(StateInsufficientData)
+		a.StateReason = ptr("Unchecked: Initial alarm creation")
+		a.StateUpdatedTimestamp = ptr(now)
+		a.StateTransitionedTimestamp = ptr(now)
+		doc.Tags = in.Tags
+	}
+	doc.Type, doc.Metric = typeMetric, a
+	if err := tx.Put(nsAlarm, alarmKey(region, name), doc); err != nil {
+		return err
+	}
+	return putHistoryAt(tx, region, now, 0, AlarmHistoryItem{
+		AlarmName: ptr(name), AlarmType: ptr(typeMetric), HistoryItemType: ptr("ConfigurationUpdate"),
+		HistorySummary: ptr(summary), HistoryData: ptr(configHistoryData(exists, a)),
+	})
 }
 
 func validateMetricAlarm(in *PutMetricAlarmInput) error {

@@ -60,6 +60,7 @@ type Evaluator struct {
 	through time.Time       // last instant evaluated
 	periods []time.Duration // distinct alarm periods seen by the last evaluation
 	running sync.WaitGroup
+	after   []func(ctx context.Context, now time.Time) // AfterEvaluation
 }
 
 // NewEvaluator returns an evaluator of the service's alarms on clock.
@@ -174,7 +175,11 @@ func (e *Evaluator) tick(now time.Time) {
 		if periods != nil {
 			e.periods = periods
 		}
+		after := e.after
 		e.mu.Unlock()
+		for _, f := range after {
+			f(ctx, now)
+		}
 	}
 	e.mu.Lock()
 	defer e.mu.Unlock()

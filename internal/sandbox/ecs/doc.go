@@ -27,13 +27,24 @@
 //     and security groups (against the sandbox's EC2) and load balancers
 //     (against its ELBv2: the target group must be of type ip for awsvpc and
 //     forwarded to by a load balancer; the container and port must exist).
-//   - A service's tasks are records that run at once (task.go, service.go):
-//     reads always find the steady state — one PRIMARY deployment with
-//     rolloutState COMPLETED and runningCount equal to desiredCount — which
-//     is what the provider's waiters wait for. Tasks get addresses in their
-//     subnets and are registered in the service's target groups; stopping a
-//     task starts a replacement.
-//
+//   - A service's tasks are records driven by the sandbox's virtual clock
+//     (task.go, service.go, sim.go): PROVISIONING, PENDING, then RUNNING
+//     after the start delay (Simulation.StartDelay, default 30 s), when they
+//     are registered in the service's target groups. Step (called by the
+//     workload simulation, internal/sandbox/workload) moves tasks along and
+//     stops those that die, fail container health checks, or are unhealthy
+//     in a target group after the health check grace period; the scheduler
+//     (reconcile) replaces them, spreads tasks over the zones of the
+//     service's subnets (skipping impaired zones), rolls deployments out
+//     within minimumHealthyPercent/maximumPercent, and trips the deployment
+//     circuit breaker after max(3, min(200, ⌈desired/2⌉)) failed tasks
+//     (FAILED; with rollback, a new deployment of the last completed task
+//     definition). runningCount and pendingCount follow the tasks; the
+//     deployment is COMPLETED when the new tasks all run, which is what the
+//     provider's wait_for_steady_state waits for. Stopping is immediate.
+//   - healthStatus comes from container health checks only (UNKNOWN
+//     without one), as on AWS.
+
 // # What it does not do
 //
 // It runs no containers and has no container instances: EC2 and EXTERNAL
@@ -45,5 +56,8 @@
 // # Used by other services
 //
 // Application Auto Scaling reads and sets a service's desired count with
-// ServiceDesiredCount and SetServiceDesiredCount inside its own transaction.
+// ServiceDesiredCount and SetServiceDesiredCount inside its own transaction;
+// (*Service).SetDesiredCount does the same in a transaction of its own. The
+// workload simulation calls Step, reads Tasks and Services, and sets the
+// start delay and impaired zones with SetSimulation.
 package ecs

@@ -17,7 +17,9 @@ import (
 	elbtypes "github.com/aws/aws-sdk-go-v2/service/elasticloadbalancingv2/types"
 	"github.com/aws/smithy-go"
 
+	"github.com/vigil-sre/vigil/internal/sandbox/chaos"
 	"github.com/vigil-sre/vigil/internal/sandbox/sandboxtest"
+	"github.com/vigil-sre/vigil/internal/sandbox/workload"
 )
 
 // fixture is a sandbox with a VPC (two subnets in two zones, a security
@@ -37,6 +39,7 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	sb := sandboxtest.Start(t)
+	instantTasks(t, sb)
 	cfg := sb.AWSConfig()
 	f := &fixture{ecs: ecs.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg), elb: elb.NewFromConfig(cfg)}
 	ctx := context.Background()
@@ -54,6 +57,17 @@ func newFixture(t *testing.T) *fixture {
 	f.cluster = aws.ToString(c.Cluster.ClusterArn)
 	f.td = f.registerTD(t, "app", "nginx:1")
 	return f
+}
+
+// instantTasks makes tasks RUNNING as soon as they are placed: these tests
+// check the API; the timed behaviour (start delay, health, circuit
+// breaker) is tested in internal/sandbox/workload.
+func instantTasks(t *testing.T, sb *sandboxtest.Sandbox) {
+	t.Helper()
+	zero := chaos.Duration(0)
+	if _, err := sb.Workload().Configure(context.Background(), workload.SettingsUpdate{TaskStartDelay: &zero}); err != nil {
+		t.Fatal(err)
+	}
 }
 
 func (f *fixture) registerTD(t *testing.T, family, image string) string {
@@ -633,6 +647,7 @@ func TestContainerDefinitionsRoundTrip(t *testing.T) {
 // same data directory answers the same.
 func TestSurvivesRestart(t *testing.T) {
 	sb := sandboxtest.Start(t)
+	instantTasks(t, sb)
 	cfg := sb.AWSConfig()
 	f := &fixture{ecs: ecs.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg)}
 	ctx := context.Background()

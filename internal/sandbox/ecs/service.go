@@ -119,7 +119,14 @@ type serviceDoc struct {
 	CreatedBy                     string           `json:"created_by"`
 	Tags                          []Tag            `json:"tags,omitempty"`
 	RunningCount                  int              `json:"running_count"`
+	PendingCount                  int              `json:"pending_count"`
 	Unplaceable                   string           `json:"unplaceable,omitempty"`
+	// Steady is whether the service was in its steady state after the
+	// last scheduling (for the "has reached a steady state" event).
+	Steady bool `json:"steady,omitempty"`
+	// LastCompletedTaskDef is the task definition of the last deployment
+	// that completed: the circuit breaker rolls back to it.
+	LastCompletedTaskDef string `json:"last_completed_td,omitempty"`
 }
 
 func serviceKey(region, cluster, name string) string { return region + "/" + cluster + "/" + name }
@@ -318,11 +325,16 @@ func (sv *serviceDoc) newDeployment(now time.Time) {
 	if sv.LaunchType == "FARGATE" || len(sv.CapacityProviderStrategy) > 0 {
 		d.PlatformVersion = "1.4.0"
 	}
+	for i := range sv.Deployments {
+		sv.Deployments[i].Status = "ACTIVE"
+	}
 	sv.Deployments = append([]deploymentDoc{d}, sv.Deployments...)
 }
 
-// reconcile brings the service's tasks to its PRIMARY deployment and
-// desired count.
+// reconcile is the service scheduler: it brings the service's tasks to
+// its PRIMARY deployment and desired count, the way a rolling update does
+// (see the package documentation), and applies the deployment circuit
+// breaker. It runs after every change of the service and at every Step.
 func reconcile(tx *state.Tx, env service.Env, region string, sv *serviceDoc) error {
 	now := env.Now().UTC()
 	c, err := getDoc[clusterDoc](tx, nsCluster, clusterKey(region, sv.ClusterName))
@@ -340,22 +352,27 @@ func reconcile(tx *state.Tx, env service.Env, region string, sv *serviceDoc) err
 	if sv.Status != "ACTIVE" {
 		desired = 0
 	}
+	if len(sv.Deployments) > 0 && sv.Status == "ACTIVE" {
+		checkCircuitBreaker(sv, now)
+	}
 	var primary *deploymentDoc
 	if len(sv.Deployments) > 0 {
 		primary = &sv.Deployments[0]
 	}
-	var live []*taskDoc
+	known := map[string]bool{}
+	for _, d := range sv.Deployments {
+		known[d.ID] = true
+	}
+	var live, old []*taskDoc // tasks of the primary deployment; of the others
 	stopped := 0
 	for i := range tasks {
 		t := &tasks[i]
 		if t.ServiceName != sv.Name || t.LastStatus == "STOPPED" {
 			continue
 		}
-		if primary == nil || t.StartedBy != primary.ID || sv.Status != "ACTIVE" {
-			reason := "Scaling activity initiated by (deployment " + t.StartedBy + ")"
-			if sv.Status != "ACTIVE" {
-				reason = "Service deletion"
-			} else if primary != nil {
+		if primary == nil || sv.Status != "ACTIVE" || !known[t.StartedBy] {
+			reason := "Service deletion"
+			if sv.Status == "ACTIVE" && primary != nil {
 				reason = "ECS Deployment " + primary.ID + ": replaced by a task of the new deployment"
 			}
 			if err := stopTaskDoc(tx, env, t, reason, "ServiceSchedulerInitiated"); err != nil {
@@ -364,21 +381,65 @@ func reconcile(tx *state.Tx, env service.Env, region string, sv *serviceDoc) err
 			stopped++
 			continue
 		}
-		live = append(live, t)
+		if t.StartedBy == primary.ID {
+			live = append(live, t)
+		} else {
+			old = append(old, t)
+		}
+	}
+	byAge := func(ts []*taskDoc) {
+		// Not yet running first, then newest first: the order to stop in.
+		sort.SliceStable(ts, func(i, j int) bool {
+			ri, rj := ts[i].LastStatus == "RUNNING", ts[j].LastStatus == "RUNNING"
+			if ri != rj {
+				return !ri
+			}
+			return ts[i].Created.After(ts[j].Created)
+		})
 	}
 	var started []string
 	if primary != nil && sv.Status == "ACTIVE" {
-		// Stop the newest extra tasks first.
-		sort.Slice(live, func(i, j int) bool { return live[i].Created.Before(live[j].Created) })
+		// Extra tasks of the primary deployment go first.
+		byAge(live)
 		for len(live) > desired {
-			t := live[len(live)-1]
+			t := live[0]
 			if err := stopTaskDoc(tx, env, t, "Scaling activity initiated by (deployment "+primary.ID+")", "ServiceSchedulerInitiated"); err != nil {
 				return err
 			}
-			live = live[:len(live)-1]
+			live = live[1:]
 			stopped++
 		}
-		if len(live) < desired {
+		// Old deployments' tasks are stopped as far as the minimum healthy
+		// percent allows, counting the primary's running tasks (before
+		// and after starting new ones).
+		minHealthy, maxTotal := deploymentBounds(sv, desired)
+		stopOld := func() error {
+			running := countRunning(live) + countRunning(old)
+			byAge(old)
+			for len(old) > 0 {
+				t := old[0]
+				if t.LastStatus == "RUNNING" {
+					if running-1 < minHealthy {
+						break
+					}
+					running--
+				}
+				if err := stopTaskDoc(tx, env, t, "ECS Deployment "+primary.ID+": replaced by a task of the new deployment", "ServiceSchedulerInitiated"); err != nil {
+					return err
+				}
+				old = old[1:]
+				stopped++
+			}
+			return nil
+		}
+		if err := stopOld(); err != nil {
+			return err
+		}
+		want := min(desired-len(live), maxTotal-len(live)-len(old))
+		if primary.RolloutState == "FAILED" {
+			want = 0 // the circuit breaker stopped this deployment
+		}
+		if want > 0 {
 			td, err := resolveTaskDef(tx, region, primary.TaskDefinition)
 			if err != nil {
 				return err
@@ -394,7 +455,6 @@ func reconcile(tx *state.Tx, env service.Env, region string, sv *serviceDoc) err
 				}
 				sv.Unplaceable = "no container instances"
 			} else {
-				sv.Unplaceable = ""
 				var targets []taskTarget
 				for _, lb := range sv.LoadBalancers {
 					if lb.TargetGroupArn != "" && lb.ContainerPort != nil {
@@ -406,40 +466,167 @@ func reconcile(tx *state.Tx, env service.Env, region string, sv *serviceDoc) err
 				if sv.NetworkConfiguration != nil {
 					net = sv.NetworkConfiguration.AwsvpcConfiguration
 				}
-				for i := len(live); i < desired; i++ {
-					t, err := startTask(tx, env, region, c, td, placement{LaunchType: launch, CapacityProvider: cp,
+				unplaced := false
+				for range want {
+					p := placement{LaunchType: launch, CapacityProvider: cp,
 						Network: net, Group: "service:" + sv.Name, StartedBy: primary.ID, ServiceName: sv.Name,
-						Targets: targets, Tags: tags, ExecuteCommand: sv.EnableExecuteCommand}, i)
+						Targets: targets, Tags: tags, ExecuteCommand: sv.EnableExecuteCommand}
+					if net != nil {
+						sn, err := spreadSubnet(tx, region, net.Subnets, append(append([]*taskDoc{}, live...), old...))
+						if err != nil {
+							return err
+						}
+						if sn == "" {
+							unplaced = true
+							break
+						}
+						p.Subnet = sn
+					}
+					t, err := startTask(tx, env, region, c, td, p, len(live))
 					if err != nil {
 						return err
 					}
 					live = append(live, t)
 					started = append(started, "(task "+t.ID+")")
 				}
+				if unplaced {
+					if sv.Unplaceable != "impaired" {
+						sv.addEvent(now, "was unable to place a task because no subnet of the service is in a healthy Availability Zone.")
+					}
+					sv.Unplaceable = "impaired"
+				} else {
+					sv.Unplaceable = ""
+				}
 			}
 		}
-	}
-	sv.RunningCount = len(live)
-	if primary != nil {
-		sv.Deployments = sv.Deployments[:1]
-		primary = &sv.Deployments[0]
-		primary.DesiredCount, primary.RunningCount, primary.PendingCount = desired, len(live), 0
-		primary.UpdatedAt = now
-		if len(live) == desired && primary.RolloutState != "COMPLETED" {
-			primary.RolloutState = "COMPLETED"
-			primary.RolloutStateReason = "ECS deployment " + primary.ID + " completed."
+		if err := stopOld(); err != nil {
+			return err
 		}
 	}
+	// Deployments without tasks left are over.
+	if primary != nil {
+		counts := map[string][2]int{}
+		for _, t := range append(append([]*taskDoc{}, live...), old...) {
+			n := counts[t.StartedBy]
+			if t.LastStatus == "RUNNING" {
+				n[0]++
+			} else {
+				n[1]++
+			}
+			counts[t.StartedBy] = n
+		}
+		kept := sv.Deployments[:1]
+		for _, d := range sv.Deployments[1:] {
+			if n := counts[d.ID]; n[0]+n[1] > 0 {
+				kept = append(kept, d)
+			}
+		}
+		sv.Deployments = kept
+		for i := range sv.Deployments {
+			d := &sv.Deployments[i]
+			n := counts[d.ID]
+			if d.RunningCount != n[0] || d.PendingCount != n[1] {
+				d.UpdatedAt = now
+			}
+			d.RunningCount, d.PendingCount = n[0], n[1]
+			if i > 0 {
+				d.Status, d.DesiredCount = "ACTIVE", 0
+			}
+		}
+		primary = &sv.Deployments[0]
+		primary.DesiredCount = desired
+		if primary.RolloutState == "IN_PROGRESS" && len(sv.Deployments) == 1 && primary.RunningCount == desired && primary.PendingCount == 0 {
+			primary.RolloutState = "COMPLETED"
+			primary.RolloutStateReason = "ECS deployment " + primary.ID + " completed."
+			primary.UpdatedAt = now
+			sv.LastCompletedTaskDef = primary.TaskDefinition
+			sv.addEvent(now, "(deployment %s) deployment completed.", primary.ID)
+		}
+	}
+	sv.RunningCount, sv.PendingCount = countRunning(live)+countRunning(old), len(live)+len(old)-countRunning(live)-countRunning(old)
 	if len(started) > 0 {
 		for i := 0; i < len(started); i += 10 {
 			j := min(i+10, len(started))
 			sv.addEvent(now, "has started %d tasks: %s.", j-i, strings.Join(started[i:j], " "))
 		}
 	}
-	if sv.Status == "ACTIVE" && (len(started) > 0 || stopped > 0) && len(live) == desired {
+	steady := sv.Status == "ACTIVE" && len(sv.Deployments) == 1 && sv.RunningCount == desired && sv.PendingCount == 0
+	if steady && !sv.Steady {
 		sv.addEvent(now, "has reached a steady state.")
 	}
+	sv.Steady = steady
 	return tx.Put(nsService, sv.key(), sv)
+}
+
+func countRunning(ts []*taskDoc) int {
+	n := 0
+	for _, t := range ts {
+		if t.LastStatus == "RUNNING" {
+			n++
+		}
+	}
+	return n
+}
+
+// deploymentBounds are the fewest RUNNING tasks a deployment keeps and the
+// most tasks it may have, from the minimum healthy and maximum percents.
+func deploymentBounds(sv *serviceDoc, desired int) (minHealthy, maxTotal int) {
+	minPct, maxPct := 100, 200
+	if p := sv.DeploymentConfiguration.MinimumHealthyPercent; p != nil {
+		minPct = *p
+	}
+	if p := sv.DeploymentConfiguration.MaximumPercent; p != nil {
+		maxPct = *p
+	}
+	minHealthy = (desired*minPct + 99) / 100 // rounded up, as ECS does
+	maxTotal = desired * maxPct / 100        // rounded down
+	if maxTotal < desired {
+		maxTotal = desired
+	}
+	if minHealthy >= maxTotal && desired > 0 {
+		// Neither bound can be met while replacing: ECS lets the
+		// minimum give way (one task at a time).
+		minHealthy = maxTotal - 1
+	}
+	return minHealthy, maxTotal
+}
+
+// circuitBreakerThreshold is how many tasks of a deployment may fail before
+// the circuit breaker trips: half the desired count, at least 3 and at
+// most 200 (AWS's documented formula).
+func circuitBreakerThreshold(desired int) int {
+	return max(3, min(200, (desired+1)/2))
+}
+
+// checkCircuitBreaker trips the circuit breaker of the primary deployment
+// when its failed tasks reach the threshold: the deployment is FAILED, and
+// with rollback a new PRIMARY deployment of the last completed task
+// definition replaces it.
+func checkCircuitBreaker(sv *serviceDoc, now time.Time) {
+	cb := sv.DeploymentConfiguration.DeploymentCircuitBreaker
+	d := &sv.Deployments[0]
+	if cb == nil || !cb.Enable || d.RolloutState != "IN_PROGRESS" || d.FailedTasks < circuitBreakerThreshold(sv.DesiredCount) {
+		return
+	}
+	d.RolloutState = "FAILED"
+	d.RolloutStateReason = "ECS deployment circuit breaker: tasks failed to start."
+	d.UpdatedAt = now
+	sv.addEvent(now, "(deployment %s) deployment failed: tasks failed to start.", d.ID)
+	if !cb.Rollback {
+		return
+	}
+	target := sv.LastCompletedTaskDef
+	if target == "" || target == d.TaskDefinition {
+		sv.addEvent(now, "(deployment %s) has no completed deployment to roll back to.", d.ID)
+		return
+	}
+	failed := d.ID
+	d.Status = "ACTIVE"
+	sv.TaskDefinition = target
+	sv.newDeployment(now)
+	nd := &sv.Deployments[0]
+	nd.RolloutStateReason = "ECS deployment detected failure. Rolling back to deployment of task definition " + target + "."
+	sv.addEvent(now, "(deployment %s) rolling back to task definition %s (from deployment %s).", nd.ID, target, failed)
 }
 
 // serviceTaskTags are the tags a service's new tasks get.
@@ -530,7 +717,7 @@ func raw(v json.RawMessage, empty string) json.RawMessage {
 func (sv *serviceDoc) out(withTags bool) serviceOut {
 	o := serviceOut{ServiceArn: sv.ARN, ServiceName: sv.Name, ClusterArn: sv.ClusterARN, LoadBalancers: sv.LoadBalancers,
 		ServiceRegistries: raw(sv.ServiceRegistries, "[]"), Status: sv.Status, DesiredCount: sv.DesiredCount,
-		RunningCount: sv.RunningCount, LaunchType: sv.LaunchType, CapacityProviderStrategy: sv.CapacityProviderStrategy,
+		RunningCount: sv.RunningCount, PendingCount: sv.PendingCount, LaunchType: sv.LaunchType, CapacityProviderStrategy: sv.CapacityProviderStrategy,
 		PlatformVersion: sv.PlatformVersion, TaskDefinition: sv.TaskDefinition, DeploymentConfiguration: sv.DeploymentConfiguration,
 		RoleArn: sv.RoleARN, CreatedAt: ts(sv.Created), PlacementConstraints: raw(sv.PlacementConstraints, "[]"),
 		PlacementStrategy: raw(sv.PlacementStrategy, "[]"), NetworkConfiguration: sv.NetworkConfiguration,

@@ -15,13 +15,18 @@ import (
 	"github.com/vigil-sre/vigil/internal/sandbox/state"
 )
 
-// Tasks are records, not processes: the sandbox runs no containers. A task
-// placed on Fargate is RUNNING as soon as it starts, with a network
-// interface address taken from its subnet's CIDR block; stopping it makes it
-// STOPPED at once. The service scheduler (reconcile in service.go) keeps the
-// number of RUNNING tasks of a service equal to its desired count, so
-// stopping a service's task starts a replacement. Stopped tasks stay
-// describable for an hour, as on AWS.
+// Tasks are records, not processes: the sandbox runs no containers. A new
+// task is PROVISIONING, then PENDING a third of the start delay later, then
+// RUNNING once the whole start delay (Simulation.StartDelay, on the
+// sandbox's virtual clock) has passed; Step moves tasks along and the
+// workload simulation (internal/sandbox/workload) calls it. A task gets a
+// network interface address from its subnet's CIDR block when it is placed
+// and is registered in its service's target groups when it reaches
+// RUNNING; stopping it makes it STOPPED at once and deregisters it. The
+// service scheduler (reconcile in service.go) keeps the number of tasks of
+// a service equal to its desired count, so stopping a service's task
+// starts a replacement. Stopped tasks stay describable for an hour, as on
+// AWS.
 
 const stoppedTaskRetention = time.Hour
 
@@ -49,6 +54,10 @@ type taskDoc struct {
 	DesiredStatus        string          `json:"desired_status"`
 	Created              time.Time       `json:"created"`
 	Started              time.Time       `json:"started"`
+	PendingAt            time.Time       `json:"pending_at,omitzero"`
+	RunningAt            time.Time       `json:"running_at,omitzero"`    // when the start delay ends
+	HealthCheck          bool            `json:"health_check,omitempty"` // a container has a health check
+	Health               string          `json:"health,omitempty"`       // HEALTHY or UNHEALTHY once checked
 	Stopped              *time.Time      `json:"stopped,omitempty"`
 	StoppedReason        string          `json:"stopped_reason,omitempty"`
 	StopCode             string          `json:"stop_code,omitempty"`
@@ -90,28 +99,50 @@ type placement struct {
 	Targets          []taskTarget
 	Tags             []Tag
 	ExecuteCommand   bool
+	// Subnet is where to place the task; "" picks by index among the
+	// network's subnets outside impaired Availability Zones.
+	Subnet string
 }
 
-// startTask creates a RUNNING task record. index spreads tasks over the
-// subnets (one per Availability Zone in a well-built network).
+// startTask creates a PROVISIONING task record (RUNNING at once when the
+// start delay is zero). index spreads tasks over the subnets (one per
+// Availability Zone in a well-built network) when p.Subnet is empty.
 func startTask(tx *state.Tx, env service.Env, region string, c *clusterDoc, td *taskDefDoc, p placement, index int) (*taskDoc, error) {
 	now := env.Now().UTC()
+	sim, err := loadSimulation(tx)
+	if err != nil {
+		return nil, err
+	}
 	id := randHex(32)
 	t := &taskDoc{
 		ARN: env.ARN("ecs", region, "task/"+c.Name+"/"+id), ID: id, ClusterARN: c.ARN, ClusterName: c.Name,
 		TaskDefinitionARN: td.ARN, Group: p.Group, StartedBy: p.StartedBy, ServiceName: p.ServiceName,
 		LaunchType: p.LaunchType, CapacityProvider: p.CapacityProvider, Cpu: td.Cpu, Memory: td.Memory,
-		LastStatus: "RUNNING", DesiredStatus: "RUNNING", Created: now, Started: now, Targets: p.Targets,
-		EnableExecuteCommand: p.ExecuteCommand, Tags: p.Tags, Version: 3,
+		LastStatus: "PROVISIONING", DesiredStatus: "RUNNING", Created: now, Targets: p.Targets,
+		EnableExecuteCommand: p.ExecuteCommand, Tags: p.Tags, Version: 1,
+		PendingAt: now.Add(sim.StartDelay / 3), RunningAt: now.Add(sim.StartDelay),
 	}
 	if p.LaunchType == "FARGATE" || p.CapacityProvider != "" {
 		t.PlatformVersion = "1.4.0"
 	}
 	for _, ci := range td.containers() {
 		t.Containers = append(t.Containers, taskContainer{Name: ci.Name, Image: ci.Image, ID: newUUID()})
+		if ci.HealthCheck != nil {
+			t.HealthCheck = true
+		}
 	}
 	if p.Network != nil && len(p.Network.Subnets) > 0 {
-		subnetID := p.Network.Subnets[index%len(p.Network.Subnets)]
+		subnetID := p.Subnet
+		if subnetID == "" {
+			usable, err := usableSubnets(tx, region, p.Network.Subnets, sim.ImpairedAZs)
+			if err != nil {
+				return nil, err
+			}
+			if len(usable) == 0 {
+				return nil, errUnplaceable
+			}
+			subnetID = usable[index%len(usable)].ID
+		}
 		sn, ok, err := elbv2.LookupSubnet(tx, region, subnetID)
 		if err != nil {
 			return nil, err
@@ -126,19 +157,32 @@ func startTask(tx *state.Tx, env service.Env, region string, c *clusterDoc, td *
 		t.AZ, t.SubnetID, t.PrivateIP = sn.AZ, sn.ID, ip
 		t.ENIID, t.AttachmentID, t.MAC = "eni-"+randHex(17), newUUID(), macAddress()
 	}
+	if sim.StartDelay <= 0 {
+		return t, runTaskDoc(tx, env, t, now)
+	}
+	return t, tx.Put(nsTask, t.key(), t)
+}
+
+// runTaskDoc makes a task RUNNING and registers it in its target groups.
+func runTaskDoc(tx *state.Tx, env service.Env, t *taskDoc, now time.Time) error {
 	var registered []taskTarget
 	for _, tt := range t.Targets {
-		err := elbv2.RegisterTargets(tx, env, tt.TargetGroupARN, []elbv2.Target{{ID: t.PrivateIP, Port: tt.Port}})
+		err := elbv2.RegisterTargets(tx, env, tt.TargetGroupARN, []elbv2.Target{{ID: t.PrivateIP, Port: tt.Port, AZ: t.AZ}})
 		if errCode(err) == "TargetGroupNotFound" {
 			continue // deleted under the service: the task runs unregistered, as on AWS
 		}
 		if err != nil {
-			return nil, err
+			return err
 		}
 		registered = append(registered, tt)
 	}
 	t.Targets = registered
-	return t, tx.Put(nsTask, t.key(), t)
+	t.LastStatus, t.Started = "RUNNING", now
+	if t.PendingAt.IsZero() || t.PendingAt.After(now) {
+		t.PendingAt = now
+	}
+	t.Version++
+	return tx.Put(nsTask, t.key(), t)
 }
 
 // stopTaskDoc stops a task: STOPPED, deregistered from its target groups.
@@ -148,6 +192,9 @@ func stopTaskDoc(tx *state.Tx, env service.Env, t *taskDoc, reason, code string)
 	}
 	now := env.Now().UTC()
 	for _, tt := range t.Targets {
+		if t.LastStatus != "RUNNING" {
+			break // registered only once RUNNING
+		}
 		err := elbv2.DeregisterTargets(tx, env, tt.TargetGroupARN, []elbv2.Target{{ID: t.PrivateIP, Port: tt.Port}})
 		// The group may have been deleted, or the target removed by hand.
 		if c := errCode(err); err != nil && c != "TargetGroupNotFound" && c != "InvalidTarget" {
@@ -290,13 +337,19 @@ type taskOut struct {
 }
 
 func (t *taskDoc) out(env service.Env, withTags bool) taskOut {
+	health := t.healthStatus()
 	o := taskOut{Attachments: []attachmentOut{}, Attributes: []detail{{Name: "ecs.cpu-architecture", Value: "x86_64"}},
 		AvailabilityZone: t.AZ, CapacityProviderName: t.CapacityProvider, ClusterArn: t.ClusterARN, Connectivity: "CONNECTED",
 		ConnectivityAt: ts(t.Created), Cpu: t.Cpu, CreatedAt: ts(t.Created), DesiredStatus: t.DesiredStatus,
-		EnableExecuteCommand: t.EnableExecuteCommand, Group: t.Group, HealthStatus: "UNKNOWN", LastStatus: t.LastStatus,
-		LaunchType: t.LaunchType, Memory: t.Memory, PlatformVersion: t.PlatformVersion, PullStartedAt: ts(t.Started),
-		PullStoppedAt: ts(t.Started), StartedAt: ts(t.Started), StartedBy: t.StartedBy, StopCode: t.StopCode,
+		EnableExecuteCommand: t.EnableExecuteCommand, Group: t.Group, HealthStatus: health, LastStatus: t.LastStatus,
+		LaunchType: t.LaunchType, Memory: t.Memory, PlatformVersion: t.PlatformVersion, StartedBy: t.StartedBy, StopCode: t.StopCode,
 		StoppedReason: t.StoppedReason, TaskArn: t.ARN, TaskDefinitionArn: t.TaskDefinitionARN, Version: t.Version}
+	if t.LastStatus == "PENDING" || !t.Started.IsZero() {
+		o.PullStartedAt = ts(t.PendingAt)
+	}
+	if !t.Started.IsZero() {
+		o.PullStoppedAt, o.StartedAt = ts(t.Started), ts(t.Started)
+	}
 	if t.PlatformVersion != "" {
 		o.PlatformFamily = "Linux"
 		o.EphemeralStorage = &struct {
@@ -309,8 +362,11 @@ func (t *taskDoc) out(env service.Env, withTags bool) taskOut {
 	overrides := []map[string]string{}
 	for _, c := range t.Containers {
 		co := containerOut{ContainerArn: env.ARN("ecs", regionOf(t.ARN), "container/"+t.ClusterName+"/"+t.ID+"/"+c.ID),
-			TaskArn: t.ARN, Name: c.Name, Image: c.Image, RuntimeID: t.ID + "-" + c.ID[:8], LastStatus: t.LastStatus,
-			NetworkBindings: []any{}, HealthStatus: "UNKNOWN", Cpu: "0"}
+			TaskArn: t.ARN, Name: c.Name, Image: c.Image, LastStatus: t.containerStatus(),
+			NetworkBindings: []any{}, HealthStatus: health, Cpu: "0"}
+		if !t.Started.IsZero() {
+			co.RuntimeID = t.ID + "-" + c.ID[:8]
+		}
 		co.NetworkInterfaces = []struct {
 			AttachmentID       string `json:"attachmentId"`
 			PrivateIpv4Address string `json:"privateIpv4Address"`
@@ -321,12 +377,15 @@ func (t *taskDoc) out(env service.Env, withTags bool) taskOut {
 				PrivateIpv4Address string `json:"privateIpv4Address"`
 			}{t.AttachmentID, t.PrivateIP})
 		}
-		if t.LastStatus == "STOPPED" {
+		if t.LastStatus == "STOPPED" && !t.Started.IsZero() {
 			code := 0
 			if t.StopCode != "EssentialContainerExited" {
 				code = 137
 			}
 			co.ExitCode = &code
+		}
+		if t.LastStatus == "STOPPED" && t.StopCode == "TaskFailedToStart" {
+			co.Reason = t.StoppedReason
 		}
 		o.Containers = append(o.Containers, co)
 		overrides = append(overrides, map[string]string{"name": c.Name})
@@ -334,8 +393,11 @@ func (t *taskDoc) out(env service.Env, withTags bool) taskOut {
 	o.Overrides = map[string]any{"containerOverrides": overrides, "inferenceAcceleratorOverrides": []any{}}
 	if t.ENIID != "" {
 		status := "ATTACHED"
-		if t.LastStatus == "STOPPED" {
+		switch t.LastStatus {
+		case "STOPPED":
 			status = "DELETED"
+		case "PROVISIONING":
+			status = "PRECREATED"
 		}
 		o.Attachments = append(o.Attachments, attachmentOut{ID: t.AttachmentID, Type: "ElasticNetworkInterface", Status: status,
 			Details: []detail{{"subnetId", t.SubnetID}, {"networkInterfaceId", t.ENIID}, {"macAddress", t.MAC},
@@ -345,6 +407,27 @@ func (t *taskDoc) out(env service.Env, withTags bool) taskOut {
 		o.Tags = tagsOrEmpty(t.Tags)
 	}
 	return o
+}
+
+// healthStatus is the task's health as ECS reports it: from its containers'
+// health checks (HEALTHY, UNHEALTHY), UNKNOWN without one or before the
+// first check. Load balancer health is not part of it (DescribeTargetHealth
+// reports that), as on AWS.
+func (t *taskDoc) healthStatus() string {
+	if t.HealthCheck && t.Health != "" {
+		return t.Health
+	}
+	return "UNKNOWN"
+}
+
+// containerStatus is the containers' lastStatus: PENDING until the task
+// runs.
+func (t *taskDoc) containerStatus() string {
+	switch t.LastStatus {
+	case "PROVISIONING", "PENDING", "ACTIVATING":
+		return "PENDING"
+	}
+	return t.LastStatus
 }
 
 func regionOf(a string) string {

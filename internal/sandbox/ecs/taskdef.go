@@ -78,6 +78,7 @@ type containerInfo struct {
 	LogConfiguration *struct {
 		LogDriver string `json:"logDriver"`
 	} `json:"logConfiguration"`
+	HealthCheck *json.RawMessage `json:"healthCheck"`
 }
 
 func (td *taskDefDoc) containers() []containerInfo {

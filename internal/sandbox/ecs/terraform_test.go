@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"io"
 	"net/http"
 	"os"
 	"os/exec"
@@ -111,6 +112,11 @@ func requireServices(t *testing.T, sb *sandboxtest.Sandbox, names ...string) {
 func TestTerraformFargateServiceBehindALB(t *testing.T) {
 	sb := sandboxtest.Start(t)
 	requireServices(t, sb, "ec2", "iam", "sts")
+	// Tasks start after 30 s of virtual time and the service waits for its
+	// steady state: run the clock 30 times faster than real time.
+	if err := sb.SetClockSpeed(context.Background(), 30); err != nil {
+		t.Fatal(err)
+	}
 	cfg := sb.AWSConfig()
 	ecsc, elbc, aasc := ecs.NewFromConfig(cfg), elb.NewFromConfig(cfg), aas.NewFromConfig(cfg)
 
@@ -144,6 +150,24 @@ func TestTerraformFargateServiceBehindALB(t *testing.T) {
 		t.Errorf("policy alarms = %s", out)
 	}
 
+	// The load balancer answers real HTTP on loopback: the rule's fixed
+	// response, and the tasks once their targets pass the health checks.
+	url := albURL(t, sb)
+	if code, body := httpGet(t, url+"/ping"); code != http.StatusOK || body != "pong" {
+		t.Errorf("GET /ping = %d %q, want the rule's 200 pong", code, body)
+	}
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		code, body := httpGet(t, url+"/")
+		if code == http.StatusOK && strings.Contains(body, `"service":"`+svcName+`"`) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the load balancer never answered from a task: last %d %q", code, body)
+		}
+		time.Sleep(200 * time.Millisecond)
+	}
+
 	// A new image: a new task definition revision, rolled out in place.
 	tf.run(0, "apply", "-auto-approve", "-var", "image=public.ecr.aws/nginx/nginx:1.28")
 	tf.run(0, "plan", "-detailed-exitcode", "-var", "image=public.ecr.aws/nginx/nginx:1.28")
@@ -174,6 +198,33 @@ func TestTerraformFargateServiceBehindALB(t *testing.T) {
 	if len(targets.ScalableTargets) != 0 {
 		t.Errorf("scalable targets left after destroy: %+v", targets.ScalableTargets)
 	}
+}
+
+// albURL is the loopback URL of the sandbox's one load balancer listener.
+func albURL(t *testing.T, sb *sandboxtest.Sandbox) string {
+	t.Helper()
+	resp := must(http.Get(sb.URL() + "/_vigil/workload"))(t)
+	defer resp.Body.Close()
+	var st struct {
+		LoadBalancers []struct {
+			Listeners []struct{ URL string }
+		} `json:"load_balancers"`
+	}
+	if err := json.NewDecoder(resp.Body).Decode(&st); err != nil {
+		t.Fatal(err)
+	}
+	if len(st.LoadBalancers) != 1 || len(st.LoadBalancers[0].Listeners) != 1 || st.LoadBalancers[0].Listeners[0].URL == "" {
+		t.Fatalf("workload status = %+v, want one load balancer with one served listener", st)
+	}
+	return st.LoadBalancers[0].Listeners[0].URL
+}
+
+func httpGet(t *testing.T, url string) (int, string) {
+	t.Helper()
+	resp := must(http.Get(url))(t)
+	defer resp.Body.Close()
+	b, _ := io.ReadAll(resp.Body)
+	return resp.StatusCode, string(b)
 }
 
 func readFile(t *testing.T, path string) string {

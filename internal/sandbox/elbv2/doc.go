@@ -24,10 +24,14 @@
 //   - Target groups get AWS's health check defaults per protocol and target
 //     type; a group's LoadBalancerArns are the load balancers whose listeners
 //     or rules forward to it, and deleting a group in use is ResourceInUse.
-//   - Target health is computed from the sandbox clock (targets.go): initial,
-//     then healthy after HealthyThresholdCount × interval, unused while no
-//     load balancer forwards to the group, draining for the deregistration
-//     delay after DeregisterTargets. Nothing is probed.
+//   - Target health is what the health checks say (targets.go, sim.go): the
+//     workload simulation runs them at each group's interval against the
+//     simulated tasks and records each result with RecordHealthCheck;
+//     initial until HealthyThresholdCount passes in a row (healthy) or
+//     UnhealthyThresholdCount failures (unhealthy, with the reason and
+//     description AWS gives), unused while no load balancer forwards to the
+//     group, draining for the deregistration delay after
+//     DeregisterTargets.
 //   - Listener and rule actions are answered as AWS fills them: Order,
 //     ForwardConfig for a TargetGroupArn and the reverse, redirect
 //     placeholders. Each listener has its default rule (IsDefault, priority
@@ -39,7 +43,9 @@
 //
 // # What it does not do
 //
-// It does not route traffic, create the network interfaces AWS creates for a
+// It does not route traffic itself (the workload simulation serves each
+// application load balancer's HTTP listeners on loopback, reading
+// LoadBalancers and TargetGroups), create the network interfaces AWS creates for a
 // load balancer, check ACM certificates (any ACM or IAM certificate ARN is
 // accepted) or run instances (registering an instance target is
 // InvalidTarget).

@@ -3,7 +3,6 @@ package elbv2_test
 import (
 	"context"
 	"errors"
-	"sync"
 	"testing"
 	"time"
 
@@ -15,19 +14,20 @@ import (
 	"github.com/aws/smithy-go"
 
 	"github.com/vigil-sre/vigil/internal/sandbox"
+	"github.com/vigil-sre/vigil/internal/simclock"
 )
 
-// clock is a settable test clock.
+// clock moves the sandbox's stopped virtual clock (running the workload
+// simulation's health checks on the way).
 type clock struct {
-	mu sync.Mutex
-	t  time.Time
+	t   testing.TB
+	srv *sandbox.Server
 }
 
-func (c *clock) Now() time.Time { c.mu.Lock(); defer c.mu.Unlock(); return c.t }
 func (c *clock) Advance(d time.Duration) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.t = c.t.Add(d)
+	if err := c.srv.AdvanceClock(context.Background(), d); err != nil {
+		c.t.Fatal(err)
+	}
 }
 
 // env is a sandbox with a test clock, an ELBv2 client and a VPC with two
@@ -43,8 +43,8 @@ type env struct {
 
 func start(t *testing.T) *env {
 	t.Helper()
-	clk := &clock{t: time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)}
-	srv, err := sandbox.Open(sandbox.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Now: clk.Now})
+	sc := simclock.New(simclock.WithStart(time.Date(2025, 6, 1, 12, 0, 0, 0, time.UTC)), simclock.WithSpeed(0))
+	srv, err := sandbox.Open(sandbox.Options{DataDir: t.TempDir(), Addr: "127.0.0.1:0", Clock: sc})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -58,7 +58,7 @@ func start(t *testing.T) *env {
 	})
 	cfg := aws.Config{Region: "us-east-1", Credentials: credentials.NewStaticCredentialsProvider("AKIDSANDBOX", "secret", ""),
 		BaseEndpoint: aws.String(srv.URL()), RetryMaxAttempts: 1}
-	e := &env{clock: clk, elb: elb.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg)}
+	e := &env{clock: &clock{t: t, srv: srv}, elb: elb.NewFromConfig(cfg), ec2: ec2.NewFromConfig(cfg)}
 	ctx := context.Background()
 	vpc := must(e.ec2.CreateVpc(ctx, &ec2.CreateVpcInput{CidrBlock: aws.String("10.7.0.0/16")}))(t)
 	e.vpc = aws.ToString(vpc.Vpc.VpcId)
@@ -417,9 +417,15 @@ func TestTargetRegistrationAndHealth(t *testing.T) {
 	if h := health(); h["10.7.0.10"] != types.TargetHealthStateEnumInitial {
 		t.Errorf("health just after registration = %v, want initial", h)
 	}
+	// Nothing answers at these addresses (they are no tasks): the health
+	// checks time out, and after UnhealthyThresholdCount (2) checks 10 s
+	// apart the targets are unhealthy.
 	e.clock.Advance(31 * time.Second)
-	if h := health(); h["10.7.0.10"] != types.TargetHealthStateEnumHealthy || h["10.7.1.10"] != types.TargetHealthStateEnumHealthy {
-		t.Errorf("health after 3 intervals = %v, want healthy", h)
+	out := must(e.elb.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tgARN}))(t)
+	for _, d := range out.TargetHealthDescriptions {
+		if d.TargetHealth.State != types.TargetHealthStateEnumUnhealthy || d.TargetHealth.Reason != types.TargetHealthReasonEnumTimeout {
+			t.Errorf("health of %s after 3 intervals = %+v, want unhealthy (Target.Timeout)", aws.ToString(d.Target.Id), d.TargetHealth)
+		}
 	}
 
 	one := must(e.elb.DescribeTargetHealth(ctx, &elb.DescribeTargetHealthInput{TargetGroupArn: tgARN, Targets: []types.TargetDescription{{Id: aws.String("10.7.0.99")}}}))(t)
@@ -432,7 +438,7 @@ func TestTargetRegistrationAndHealth(t *testing.T) {
 		t.Errorf("health after deregistration = %v, want draining", h)
 	}
 	e.clock.Advance(301 * time.Second)
-	if h := health(); len(h) != 1 || h["10.7.1.10"] != types.TargetHealthStateEnumHealthy {
+	if h := health(); len(h) != 1 || h["10.7.1.10"] != types.TargetHealthStateEnumUnhealthy {
 		t.Errorf("health after the deregistration delay = %v", h)
 	}
 	_, err = e.elb.DeregisterTargets(ctx, &elb.DeregisterTargetsInput{TargetGroupArn: tgARN, Targets: []types.TargetDescription{{Id: aws.String("10.7.0.10")}}})

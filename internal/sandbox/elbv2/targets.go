@@ -13,13 +13,17 @@ import (
 	"github.com/vigil-sre/vigil/internal/sandbox/state"
 )
 
-// Target health is computed from time, not probed: the sandbox runs no
-// workloads, so a registered target is assumed to pass its health checks.
-// It is "initial" until HealthyThresholdCount × interval seconds after its
-// registration, then "healthy"; a deregistered target is "draining" for the
+// Target health is what the health checks say. The sandbox probes no
+// network: the workload simulation (internal/sandbox/workload) runs each
+// target group's health checks on the virtual clock, at its interval,
+// against the simulated tasks, and records every result with
+// RecordHealthCheck. A registered target is "initial" until it passes
+// HealthyThresholdCount checks in a row ("healthy") or fails
+// UnhealthyThresholdCount in a row ("unhealthy"); a healthy target turns
+// unhealthy after UnhealthyThresholdCount failures and back after
+// HealthyThresholdCount passes. A deregistered target is "draining" for the
 // group's deregistration delay and then gone. A group no listener or rule
-// forwards to leaves its targets "unused". Time comes from the sandbox's
-// clock, so a test that advances it sees the transitions.
+// forwards to leaves its targets "unused", and is not checked.
 
 type targetDoc struct {
 	TargetGroupARN string     `json:"tg"`
@@ -28,6 +32,13 @@ type targetDoc struct {
 	AZ             string     `json:"az,omitempty"`
 	Registered     time.Time  `json:"registered"`
 	DrainUntil     *time.Time `json:"drain_until,omitempty"`
+	// Health check results (RecordHealthCheck).
+	State     string     `json:"state,omitempty"` // "", initial, healthy, unhealthy
+	Reason    string     `json:"reason,omitempty"`
+	Detail    string     `json:"detail,omitempty"`
+	Passes    int        `json:"passes,omitempty"`
+	Fails     int        `json:"fails,omitempty"`
+	LastCheck *time.Time `json:"last_check,omitempty"`
 }
 
 func targetKey(tg *tgDoc, id string, port int) string {
@@ -291,14 +302,16 @@ func health(tg *tgDoc, t *targetDoc, inUse bool, now time.Time) (xmlTargetHealth
 	if !tg.HealthCheck.Enabled {
 		return xmlTargetHealth{State: "unavailable", Reason: "Target.HealthCheckDisabled", Description: "Health checks are disabled"}, true
 	}
-	healthyAt := t.Registered.Add(time.Duration(tg.HealthCheck.Interval*tg.HealthCheck.Healthy) * time.Second)
-	if now.Before(healthyAt) {
-		if now.Before(t.Registered.Add(time.Duration(tg.HealthCheck.Interval) * time.Second)) {
-			return xmlTargetHealth{State: "initial", Reason: "Elb.RegistrationInProgress", Description: "Target registration is in progress"}, true
-		}
-		return xmlTargetHealth{State: "initial", Reason: "Elb.InitialHealthChecking", Description: "Initial health checks in progress"}, true
+	switch t.State {
+	case "healthy":
+		return xmlTargetHealth{State: "healthy"}, true
+	case "unhealthy":
+		return xmlTargetHealth{State: "unhealthy", Reason: t.Reason, Description: t.Detail}, true
 	}
-	return xmlTargetHealth{State: "healthy"}, true
+	if t.LastCheck == nil {
+		return xmlTargetHealth{State: "initial", Reason: "Elb.RegistrationInProgress", Description: "Target registration is in progress"}, true
+	}
+	return xmlTargetHealth{State: "initial", Reason: "Elb.InitialHealthChecking", Description: "Initial health checks in progress"}, true
 }
 
 func (s *Service) describeTargetHealth(ctx context.Context, _ *Request, form url.Values) (any, error) {
