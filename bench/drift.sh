@@ -13,40 +13,59 @@
 #   - every stack initialised for the loop (its own TF_DATA_DIR).
 # Timed:
 #   loop  - for each stack, one after the other: terraform plan -refresh-only
-#           -input=false (already initialised: the loop pays no init).
+#           -lock=false -input=false (already initialised: the loop pays no
+#           init; no state lock, like vigil's read-only plans).
 #   vigil - vigil drift --target sandbox (every environment; prod is an AWS
 #           environment in vigil.hcl, pointed at the sandbox here), cold (its
 #           .vigil/tfdata-drift deleted first, so every stack runs init) and
 #           warm (second run: inits reused; the figure to compare).
 # vigil does more per stack than the loop (a normal plan, not refresh-only,
 # and the unmanaged-resource listing of the account) and runs stacks in
-# parallel (--parallelism, default the number of cores).
+# parallel (--parallelism, default the number of cores). Its plans attach to
+# an AWS plugin started for each plan (launched once, where plain terraform
+# launches it three times) and run with GOGC=400 (docs/drift.md, Benchmark).
 #
 # Wall and CPU time (user+sys of vigil or the loop and their terraform and
 # provider processes; the sandbox's own CPU is in neither) are printed.
-# On a machine shared with other work the wall ratio is noisy; quote it from
-# an otherwise idle machine.
+# On a machine shared with other work the wall ratio is noisy (the 1-minute
+# load average before and after each timed part is printed); the CPU ratio is
+# the steadier figure. Quote both, with the load.
 #
 # Usage: bench/drift.sh
 # Environment:
 #   GEN=50          generated stacks (the issue's figure; fewer for a quick run)
 #   PARALLELISM=…   vigil drift --parallelism (default: vigil's, the CPUs)
 #   KEEP=1          keep the work directory (printed) instead of deleting it
+#   WORK=DIR        use DIR as the work directory and keep it; when an earlier
+#                   run with the same GEN set it up, the setup is skipped (the
+#                   sandbox restarts on its data) and only the timed part runs
+#   VIGIL=PATH      a vigil binary to use instead of building ./cmd/vigil
+#   SETUP_ONLY=1    with WORK: set up, then stop before the timed part
 set -euo pipefail
 cd "$(dirname "$0")/.."
 GEN=${GEN:-50}
 tf=${VIGIL_TERRAFORM:-$(command -v terraform || command -v tofu)}
 mirror=${VIGIL_PROVIDER_MIRROR:-/opt/tf-plugins}
-work=$(mktemp -d)
+if [ -n "${WORK:-}" ]; then
+	mkdir -p "$WORK"
+	work=$(cd "$WORK" && pwd)
+	KEEP=1
+else
+	work=$(mktemp -d)
+fi
 sbx_pid=""
 cleanup() {
 	if [ -n "$sbx_pid" ]; then kill "$sbx_pid" 2>/dev/null || true; wait "$sbx_pid" 2>/dev/null || true; fi
 	if [ "${KEEP:-}" = 1 ]; then echo "work directory kept: $work"; else rm -rf "$work"; fi
 }
 trap cleanup EXIT
+reuse=""
+if [ -f "$work/setup.done" ] && [ "$(cat "$work/setup.done")" = "GEN=$GEN" ]; then reuse=1; fi
 
-echo "== setup: build vigil, copy the blueprint, generate $GEN stacks"
-go build -o "$work/vigil" ./cmd/vigil
+if [ -n "${VIGIL:-}" ]; then cp "$VIGIL" "$work/vigil"; else go build -o "$work/vigil" ./cmd/vigil; fi
+if [ -z "$reuse" ]; then
+rm -rf "$work/bp" "$work/sbx" "$work/loopdata"
+echo "== setup: copy the blueprint, generate $GEN stacks"
 cp -r blueprint "$work/bp"
 rm -rf "$work/bp/.vigil"
 find "$work/bp" -name .terraform -type d -prune -exec rm -rf {} +
@@ -110,8 +129,10 @@ resource "aws_cloudwatch_metric_alarm" "a" {
   ok_actions          = [aws_sns_topic.t.arn]
 }
 TF
-	gen+=("live/dev/gen-$i")
 done
+fi
+gen=()
+for i in $(seq -w 1 "$GEN"); do gen+=("live/dev/gen-$i"); done
 blueprint_stacks=(live/dev/foundation live/dev/workload live/dev/observability live/dev/remediation
 	live/prod/foundation live/prod/workload live/prod/observability live/prod/remediation)
 stacks=("${blueprint_stacks[@]}" "${gen[@]}")
@@ -129,6 +150,7 @@ provider_installation {
 CFG
 
 echo "== setup: sandbox"
+rm -f "$work/sbx/server.json" # a stale one from an earlier run
 "$work/vigil" sandbox serve --addr 127.0.0.1:0 --data-dir "$work/sbx" >"$work/sandbox.log" 2>&1 &
 sbx_pid=$!
 for _ in $(seq 1 100); do [ -s "$work/sbx/server.json" ] && break; sleep 0.1; done
@@ -143,6 +165,7 @@ tfin() { # tfin <stack path> <terraform args...>: plain terraform, the loop's da
 export -f tfin
 export work tf
 
+if [ -z "$reuse" ]; then
 echo "== setup: apply bootstrap, blueprint (dev, prod) and $GEN generated stacks with plain terraform"
 t0=$SECONDS
 # One account holds both environments here: prod uses the GitHub OIDC provider
@@ -163,13 +186,20 @@ apply_env prod
 for s in "${gen[@]}"; do tfin "$s" init -input=false -no-color >/dev/null; done
 printf '%s\n' "${gen[@]}" | xargs -P 2 -I{} bash -c 'tfin {} apply -auto-approve -input=false -no-color >"$work/loopdata/apply-$(basename {}).log" 2>&1 || { cat "$work/loopdata/apply-$(basename {}).log"; exit 255; }'
 echo "   applied ${#stacks[@]} stacks in $((SECONDS - t0))s"
+echo "GEN=$GEN" >"$work/setup.done"
+if [ "${SETUP_ONLY:-}" = 1 ]; then exit 0; fi
+else
+	echo "== setup: reusing $work (${#stacks[@]} stacks applied by an earlier run)"
+fi
 
-measure() { # measure <label> <command...>: prints "<label> <wall> <cpu>"; the exit code goes to $work/<label>.code
-	local label=$1 code=0
+measure() { # measure <label> <command...>: prints "<label> <wall> <cpu> <load before> <load after>"; the exit code goes to $work/<label>.code
+	local label=$1 code=0 l0 l1
 	shift
+	l0=$(cut -d' ' -f1 /proc/loadavg)
 	/usr/bin/time -o "$work/$label.time" -f "%e %U %S" "$@" >"$work/$label.out" 2>"$work/$label.err" || code=$?
+	l1=$(cut -d' ' -f1 /proc/loadavg)
 	echo "$code" >"$work/$label.code"
-	awk -v l="$label" '{ printf "%s %.1f %.1f\n", l, $1, $2 + $3 }' "$work/$label.time"
+	awk -v l="$label" -v l0="$l0" -v l1="$l1" '{ printf "%s %.1f %.1f %s %s\n", l, $1, $2 + $3, l0, l1 }' "$work/$label.time"
 }
 
 check() { # the loop must succeed; vigil must find no drift (exit 0)
@@ -180,10 +210,10 @@ check() { # the loop must succeed; vigil must find no drift (exit 0)
 		exit 1
 	fi
 }
-echo "== timed: sequential loop of terraform plan -refresh-only over ${#stacks[@]} stacks"
+echo "== timed: sequential loop of terraform plan -refresh-only -lock=false over ${#stacks[@]} stacks"
 cat >"$work/loop.sh" <<'SH'
 set -e
-for s in "$@"; do tfin "$s" plan -refresh-only -input=false -no-color >/dev/null; done
+for s in "$@"; do tfin "$s" plan -refresh-only -lock=false -input=false -no-color >/dev/null; done
 SH
 loop=$(measure loop bash "$work/loop.sh" "${stacks[@]}")
 check loop
@@ -202,14 +232,15 @@ echo "   $warm"
 
 echo
 echo "== Summary (${#stacks[@]} stacks: 8 blueprint + $GEN generated; $(nproc) cores; load $(cut -d' ' -f1-3 /proc/loadavg))"
-read -r _ lw lc <<<"$loop"
-read -r _ cw cc <<<"$cold"
-read -r _ ww wc <<<"$warm"
-awk -v lw="$lw" -v lc="$lc" -v cw="$cw" -v cc="$cc" -v ww="$ww" -v wc="$wc" 'BEGIN {
-	printf "%-44s %8s %8s\n", "", "wall s", "cpu s"
-	printf "%-44s %8.1f %8.1f\n", "loop: terraform plan -refresh-only, sequential", lw, lc
-	printf "%-44s %8.1f %8.1f\n", "vigil drift, cold (every init runs)", cw, cc
-	printf "%-44s %8.1f %8.1f\n", "vigil drift, warm", ww, wc
+read -r _ lw lc la lb <<<"$loop"
+read -r _ cw cc ca cb <<<"$cold"
+read -r _ ww wc wa wb <<<"$warm"
+awk -v lw="$lw" -v lc="$lc" -v cw="$cw" -v cc="$cc" -v ww="$ww" -v wc="$wc" \
+	-v la="$la" -v lb="$lb" -v ca="$ca" -v cb="$cb" -v wa="$wa" -v wb="$wb" 'BEGIN {
+	printf "%-48s %8s %8s   %s\n", "", "wall s", "cpu s", "load (1 min) before → after"
+	printf "%-48s %8.1f %8.1f   %s → %s\n", "loop: terraform plan -refresh-only, sequential", lw, lc, la, lb
+	printf "%-48s %8.1f %8.1f   %s → %s\n", "vigil drift, cold (every init runs)", cw, cc, ca, cb
+	printf "%-48s %8.1f %8.1f   %s → %s\n", "vigil drift, warm", ww, wc, wa, wb
 	printf "ratio vigil/loop (wall): warm %.2f, cold %.2f   (target <= 0.6)\n", ww / lw, cw / lw
 	printf "ratio vigil/loop (cpu):  warm %.2f, cold %.2f\n", wc / lc, cc / lc
 }'

@@ -51,6 +51,11 @@ type Params struct {
 	Progress func(Event)
 	// Now is the clock (default time.Now).
 	Now func() time.Time
+
+	// providersStarted, when set (tests, export_test.go), is called with
+	// the pids of the provider plugins started for a stack's plan, before
+	// the plan runs.
+	providersStarted func(stack string, pids []int)
 }
 
 // Event is a stack starting (Done false) or finished (Done true, with its

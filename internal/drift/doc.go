@@ -15,7 +15,15 @@
 // One `terraform plan -lock=false -detailed-exitcode -out=…` per stack,
 // in parallel, with its own data dir (.vigil/tfdata-drift/<path>): a
 // normal plan with refresh on, which takes no state lock, so it never
-// waits for an apply nor makes one wait. A normal plan holds both what a
+// waits for an apply nor makes one wait. The plan attaches
+// (TF_REATTACH_PROVIDERS) to provider plugins started for it alone
+// (terraform.Runner.StartProviders), so each plugin is launched once
+// instead of three times, and stopped when the plan ends; a plugin that
+// dies mid-plan fails that stack with a terraform.ProviderExitedError.
+// A plugin is never shared between plans: a plan configures it, and each
+// stack's provider configuration (its default_tags at least) is its own.
+// Terraform and the plugins run with GOGC=terraform.SweepGOGC (less
+// garbage collection for more memory) unless GOGC is set. A normal plan holds both what a
 // refresh-only plan would show (resource_drift) and the code changes
 // (resource_changes), so one plan does the work of two. A plan without
 // changes means a clean stack: drift, as Classify defines it, is what the

@@ -5,6 +5,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -14,10 +15,12 @@ import (
 	"github.com/aws/aws-sdk-go-v2/service/s3"
 	"github.com/aws/aws-sdk-go-v2/service/sns"
 	snstypes "github.com/aws/aws-sdk-go-v2/service/sns/types"
+	tfjson "github.com/hashicorp/terraform-json"
 
 	"github.com/vigil-sre/vigil/internal/config"
 	"github.com/vigil-sre/vigil/internal/drift"
 	"github.com/vigil-sre/vigil/internal/drift/drifttest"
+	"github.com/vigil-sre/vigil/internal/review"
 	"github.com/vigil-sre/vigil/internal/stack"
 	"github.com/vigil-sre/vigil/internal/terraform"
 	"github.com/vigil-sre/vigil/internal/testutil"
@@ -27,15 +30,7 @@ import (
 // vigil.hcl and the stacks read afresh.
 func check(t *testing.T, ctx context.Context, f *drifttest.Fixture, tc *terraform.Toolchain, stacks ...string) *drift.Report {
 	t.Helper()
-	cfg, err := config.Load(filepath.Join(f.Root, config.FileName))
-	if err != nil {
-		t.Fatal(err)
-	}
-	g, err := stack.Load(cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	rep, err := drift.Check(ctx, drift.Params{Config: cfg, Graph: g, Env: drifttest.Env, Stacks: stacks, Terraform: tc, Target: f.Target(), Parallelism: 2})
+	rep, err := drift.Check(ctx, params(t, f, tc, stacks...))
 	if err != nil {
 		t.Fatalf("drift.Check: %v", err)
 	}
@@ -44,7 +39,88 @@ func check(t *testing.T, ctx context.Context, f *drifttest.Fixture, tc *terrafor
 			t.Fatalf("stack %s: %s", s.Stack, s.Error)
 		}
 	}
+	noProviderLeft(t, "after drift.Check")
 	return rep
+}
+
+func params(t *testing.T, f *drifttest.Fixture, tc *terraform.Toolchain, stacks ...string) drift.Params {
+	t.Helper()
+	cfg, err := config.Load(filepath.Join(f.Root, config.FileName))
+	if err != nil {
+		t.Fatal(err)
+	}
+	g, err := stack.Load(cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return drift.Params{Config: cfg, Graph: g, Env: drifttest.Env, Stacks: stacks, Terraform: tc, Target: f.Target(), Parallelism: 2}
+}
+
+// sameAsRefreshOnly checks a report against what the sequential loop of
+// plain `terraform plan -refresh-only` (terraform launching its own
+// provider, no vigil) finds in each stack: every changed finding is an
+// attribute the refresh-only plan shows changing from the same value to the
+// same value, every deleted finding a resource it shows deleted, and every
+// resource it shows deleted is a deleted finding.
+func sameAsRefreshOnly(t *testing.T, ctx context.Context, f *drifttest.Fixture, rep *drift.Report) {
+	t.Helper()
+	for _, s := range rep.Stacks {
+		layer := strings.TrimPrefix(s.Stack, drifttest.Env+"/")
+		planFile := filepath.Join(t.TempDir(), "refresh.tfplan")
+		if out, err := f.Command(ctx, layer, "plan", "-refresh-only", "-lock=false", "-input=false", "-no-color", "-out="+planFile).CombinedOutput(); err != nil {
+			t.Fatalf("%s: terraform plan -refresh-only: %v\n%s", s.Stack, err, out)
+		}
+		raw, err := f.Command(ctx, layer, "show", "-json", planFile).Output()
+		if err != nil {
+			t.Fatalf("%s: terraform show -json: %v", s.Stack, err)
+		}
+		masked, _, err := review.Mask(raw)
+		if err != nil {
+			t.Fatal(err)
+		}
+		p, err := drift.ParsePlan(masked)
+		if err != nil {
+			t.Fatal(err)
+		}
+		drifted := map[string]*tfjson.ResourceChange{}
+		deleted := map[string]bool{}
+		for _, rc := range p.ResourceDrift {
+			drifted[rc.Address] = rc
+			if rc.Change.Actions.Delete() {
+				deleted[rc.Address] = true
+			}
+		}
+		reported := map[string]bool{}
+		for _, fd := range s.Drift {
+			rc := drifted[fd.Address]
+			switch fd.Kind {
+			case drift.KindDeleted:
+				if !deleted[fd.Address] {
+					t.Errorf("%s: drift reports %s deleted; the refresh-only plan does not", s.Stack, fd.Address)
+				}
+			case drift.KindChanged:
+				if rc == nil || !rc.Change.Actions.Update() {
+					t.Errorf("%s: drift reports %s changed; the refresh-only plan does not show it drifted", s.Stack, fd.Address)
+					continue
+				}
+				before, after := drift.Leaves(rc.Change.Before)[fd.Attribute], drift.Leaves(rc.Change.After)[fd.Attribute]
+				if before != fd.Before || after != fd.After {
+					t.Errorf("%s: %s %s: drift says %s → %s, the refresh-only plan %s → %s", s.Stack, fd.Address, fd.Attribute, fd.Before, fd.After, before, after)
+				}
+			}
+			reported[fd.Address] = true
+		}
+		for addr := range deleted {
+			if !reported[addr] {
+				t.Errorf("%s: the refresh-only plan shows %s deleted; drift does not report it", s.Stack, addr)
+			}
+		}
+		for addr := range drifted {
+			if !reported[addr] {
+				t.Logf("%s: %s drifted in the refresh-only plan only in attributes the code does not set (not reported, by design)", s.Stack, addr)
+			}
+		}
+	}
 }
 
 func toolchain(t *testing.T, root string) *terraform.Toolchain {
@@ -162,6 +238,54 @@ environment "test" {`)
 	for _, fd := range rep.Findings() {
 		fingerprints[fd.Fingerprint] = true
 	}
+	// The same drift as the plain loop of refresh-only plans finds.
+	sameAsRefreshOnly(t, ctx, f, rep)
+
+	// A provider plugin dies while the sweep runs (killed as test/watch's
+	// plan is about to use it): that stack fails with an error saying so,
+	// the other stack is still checked, nothing hangs and no plugin is
+	// left running.
+	var mu sync.Mutex
+	var killed []int
+	crashed := drift.OnProvidersStarted(params(t, f, tc), func(stack string, pids []int) {
+		if stack != drifttest.Env+"/watch" {
+			return
+		}
+		for _, pid := range pids {
+			if err := syscall.Kill(pid, syscall.SIGKILL); err != nil {
+				t.Errorf("kill provider %d: %v", pid, err)
+			}
+		}
+		mu.Lock()
+		killed = append(killed, pids...)
+		mu.Unlock()
+	})
+	crashCtx, crashCancel := context.WithTimeout(ctx, 5*time.Minute)
+	crashRep, err := drift.Check(crashCtx, crashed)
+	crashCancel()
+	if err != nil {
+		t.Fatalf("drift.Check with a crashed provider: %v (it must report the stack, not hang or fail as a whole)", err)
+	}
+	if len(killed) == 0 {
+		t.Fatal("no provider plugin was started for test/watch's plan: the crash test proves nothing")
+	}
+	for _, s := range crashRep.Stacks {
+		switch s.Stack {
+		case drifttest.Env + "/watch":
+			if s.Status != drift.StatusError || !strings.Contains(s.Error, "provider plugin registry.terraform.io/hashicorp/aws") || !strings.Contains(s.Error, "ended while terraform was using it") {
+				t.Errorf("watch with its provider killed: status %s, error %q; want an error naming the provider that ended", s.Status, s.Error)
+			}
+			t.Logf("with its provider killed, %s reports: %s", s.Stack, s.Error)
+		default:
+			if s.Status == drift.StatusError {
+				t.Errorf("%s failed although its provider was not touched: %s", s.Stack, s.Error)
+			}
+		}
+	}
+	if !crashRep.Failed() || crashRep.Unmanaged.Checked {
+		t.Errorf("with a stack failed: failed = %v, unmanaged checked = %v; want failed and the unmanaged check skipped", crashRep.Failed(), crashRep.Unmanaged.Checked)
+	}
+	noProviderLeft(t, "after a sweep whose provider crashed")
 
 	// One stack only: no unmanaged check, the stack's own findings.
 	one := check(t, ctx, f, tc, "watch")

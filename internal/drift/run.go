@@ -1,15 +1,11 @@
 package drift
 
 import (
-	"bytes"
 	"context"
-	"errors"
 	"fmt"
 	"os"
-	"os/exec"
 	"path/filepath"
 	"sort"
-	"time"
 
 	"github.com/hashicorp/hcl/v2/hclparse"
 	"github.com/hashicorp/hcl/v2/hclsyntax"
@@ -39,7 +35,8 @@ func (c *checker) stack(ctx context.Context, s *stack.Stack) (*StackReport, *man
 	}
 	r := c.p.Terraform.Runner(s.Dir).
 		WithDataDir(filepath.Join(c.p.Config.StateDir(), DataDirName, filepath.FromSlash(s.Path))).
-		WithEnv(c.tgt.Env)
+		WithEnv(c.tgt.Env).
+		WithGCPercent(0) // a sweep is many plans: less GC, more memory
 	// Like the pipeline's init: reused while nothing changed. (Not
 	// LockfileReadonly when a lock file exists: the flag would change the
 	// reuse stamp the first time init writes one.)
@@ -108,10 +105,12 @@ func (c *checker) stack(ctx context.Context, s *stack.Stack) (*StackReport, *man
 }
 
 // plan runs `terraform plan -lock=false -detailed-exitcode -out=planFile`
-// and reports whether the plan has changes. Runner.Plan always locks, so
-// drift starts this one itself, with the runner's environment.
+// and reports whether the plan has changes. The plan attaches to provider
+// plugins started for it alone (terraform would otherwise launch each one
+// three times: for its schema, to validate, to plan), which serve this one
+// plan and are stopped before plan returns.
 func (c *checker) plan(ctx context.Context, r *terraform.Runner, s *stack.Stack, planFile string) (bool, error) {
-	args := []string{"plan", "-no-color", "-input=false", "-lock=false", "-refresh=true", "-detailed-exitcode", "-out=" + planFile}
+	opts := []terraform.PlanOption{terraform.Lock(false)}
 	declared := declaredVariables(s.Dir)
 	var names []string
 	for k := range c.p.Vars {
@@ -121,28 +120,15 @@ func (c *checker) plan(ctx context.Context, r *terraform.Runner, s *stack.Stack,
 	}
 	sort.Strings(names)
 	for _, k := range names {
-		args = append(args, "-var", k+"="+c.p.Vars[k])
+		opts = append(opts, terraform.Var(k, c.p.Vars[k]))
 	}
-	cmd := exec.CommandContext(ctx, c.p.Terraform.Binary().Path, args...)
-	cmd.Dir = r.Dir()
-	cmd.Env = r.Env()
-	setProcAttr(cmd)
-	cmd.Cancel = func() error { return cmd.Process.Signal(os.Interrupt) }
-	cmd.WaitDelay = 30 * time.Second
-	var stderr bytes.Buffer
-	cmd.Stderr = &stderr
-	err := cmd.Run()
-	if ctx.Err() != nil {
-		return false, ctx.Err()
+	ps := r.StartProviders(ctx)
+	defer ps.Close()
+	if c.p.providersStarted != nil {
+		c.p.providersStarted(s.ID(), ps.PIDs())
 	}
-	var exitErr *exec.ExitError
-	switch {
-	case err == nil:
-		return false, nil
-	case errors.As(err, &exitErr) && exitErr.ExitCode() == 2:
-		return true, nil
-	}
-	return false, r.Translate("plan", stderr.String(), err)
+	opts = append(opts, terraform.Attach(ps))
+	return r.Plan(ctx, planFile, opts...)
 }
 
 // declaredVariables are the variable names a stack's root module declares

@@ -65,7 +65,12 @@
 // the runner's environment; Runner.Translate turns its errors into vigil's.
 // A ProviderPool lets many validates share one provider process
 // (TF_REATTACH_PROVIDERS): validate never configures a provider, so this is
-// safe there and nowhere else.
+// safe there and nowhere else. For a plan, StartProviders starts the
+// plugins of one configuration for that one command (Attach), which
+// launches each plugin once instead of three times; a plugin that dies
+// while attached makes the command fail with a *ProviderExitedError, and
+// Close waits until the processes are gone. WithGCPercent gives terraform
+// and its plugins a GOGC for sweeps of many plans.
 //
 // # Example
 //

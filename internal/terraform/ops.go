@@ -39,6 +39,7 @@ type opConfig struct {
 	lockTimeout string
 	state       string
 	refreshOnly bool
+	noLock      bool
 	log         io.Writer
 	providers   *ProviderServers
 }
@@ -101,6 +102,15 @@ func (o refreshOnlyOption) configurePlan(c *opConfig) { c.refreshOnly = bool(o) 
 // RefreshOnly sets -refresh-only.
 func RefreshOnly(enabled bool) PlanOption { return refreshOnlyOption(enabled) }
 
+type lockOption bool
+
+func (o lockOption) configurePlan(c *opConfig) { c.noLock = !bool(o) }
+
+// Lock(false) sets -lock=false: the plan neither takes nor waits for the
+// state lock (read-only checks such as drift's; never for a plan that is
+// to be applied).
+func Lock(enabled bool) PlanOption { return lockOption(enabled) }
+
 type logOption struct{ w io.Writer }
 
 func (o logOption) configurePlan(c *opConfig)  { c.log = o.w }
@@ -126,6 +136,9 @@ func planArgs(planFile string, c *opConfig) []string {
 	}
 	if c.refreshOnly {
 		args = append(args, "-refresh-only")
+	}
+	if c.noLock {
+		args = append(args, "-lock=false")
 	}
 	for _, v := range c.vars {
 		args = append(args, "-var", v)
@@ -182,7 +195,7 @@ func (r *Runner) Plan(ctx context.Context, planFile string, opts ...PlanOption) 
 	case errors.As(err, &exitErr) && exitErr.ExitCode() == 2:
 		return true, nil
 	}
-	return false, r.Translate("plan", string(stderr), err)
+	return false, c.providers.withCrash("plan", r.Translate("plan", string(stderr), err))
 }
 
 // ShowPlanJSON runs `terraform show -json planFile` and returns the plan

@@ -5,12 +5,12 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"io"
 	"os"
 	"os/exec"
 	"path/filepath"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 )
@@ -39,6 +39,45 @@ type providerServer struct {
 	ready    chan struct{}
 	reattach json.RawMessage // the provider's entry in TF_REATTACH_PROVIDERS; nil if it did not start
 	cmd      *exec.Cmd
+	// exited is closed when the process ends (only when it started);
+	// exitErr is then its wait status.
+	exited  chan struct{}
+	exitErr error
+	stopped atomic.Bool // stop was called: an exit after it is not a crash
+	stderr  *tailBuffer
+}
+
+// tailBuffer keeps the last max bytes written to it.
+type tailBuffer struct {
+	mu  sync.Mutex
+	max int
+	b   []byte
+}
+
+func (t *tailBuffer) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.b = append(t.b, p...)
+	if over := len(t.b) - t.max; over > 0 {
+		t.b = append(t.b[:0], t.b[over:]...)
+	}
+	return len(p), nil
+}
+
+// panicLine is the first "panic: …" or "fatal error: …" line written.
+func (t *tailBuffer) panicLine() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	for _, line := range strings.Split(string(t.b), "\n") {
+		line = strings.TrimSpace(line)
+		if strings.HasPrefix(line, "panic: ") || strings.HasPrefix(line, "fatal error: ") {
+			if len(line) > 300 {
+				line = line[:300] + "…"
+			}
+			return line
+		}
+	}
+	return ""
 }
 
 // NewProviderPool returns an empty pool; plugins start on first use with the
@@ -89,7 +128,7 @@ func (p *ProviderPool) server(ctx context.Context, bin string) *providerServer {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if s, ok := p.servers[bin]; ok {
+	if s, ok := p.servers[bin]; ok && !s.ended() {
 		return s
 	}
 	s := &providerServer{ready: make(chan struct{})}
@@ -114,8 +153,9 @@ func (s *providerServer) start(bin string, env map[string]string) {
 	for k, v := range env {
 		cmd.Env = append(cmd.Env, k+"="+v)
 	}
-	cmd.Stderr = io.Discard
-	setProcAttr(cmd) // dies with vigil
+	s.stderr = &tailBuffer{max: 16 << 10}
+	cmd.Stderr = s.stderr // the last of it, for a crash's panic message
+	setProcAttr(cmd)      // dies with vigil
 	stdout, err := cmd.StdoutPipe()
 	if err != nil {
 		return
@@ -149,6 +189,11 @@ func (s *providerServer) start(bin string, env map[string]string) {
 	case ra, ok := <-found:
 		if ok {
 			s.reattach, s.cmd = ra, cmd
+			s.exited = make(chan struct{})
+			go func() {
+				s.exitErr = cmd.Wait()
+				close(s.exited)
+			}()
 			return
 		}
 	case <-time.After(30 * time.Second):
@@ -157,27 +202,116 @@ func (s *providerServer) start(bin string, env map[string]string) {
 	_ = cmd.Wait()
 }
 
+// crashed describes the process when it ended before stop was called ("" when
+// it runs, never started, or was stopped).
+func (s *providerServer) crashed() string {
+	select {
+	case <-s.ready:
+	default:
+		return ""
+	}
+	if s.cmd == nil || s.stopped.Load() {
+		return ""
+	}
+	select {
+	case <-s.exited:
+	default:
+		return ""
+	}
+	status := "it exited"
+	if s.exitErr != nil {
+		status = s.exitErr.Error()
+	}
+	if p := s.stderr.panicLine(); p != "" {
+		status += ": " + p
+	}
+	return fmt.Sprintf("provider plugin %s (pid %d) ended while terraform was using it (%s)", s.name(), s.cmd.Process.Pid, status)
+}
+
+func (s *providerServer) name() string {
+	if s.addr != "" {
+		return s.addr
+	}
+	return filepath.Base(s.cmd.Path)
+}
+
+// ended says the plugin started and its process has since ended (a pool
+// then starts a new one).
+func (s *providerServer) ended() bool {
+	select {
+	case <-s.ready:
+	default:
+		return false
+	}
+	if s.exited == nil {
+		return false
+	}
+	select {
+	case <-s.exited:
+		return true
+	default:
+		return false
+	}
+}
+
+// pid is the plugin's process id (0 when it did not start).
+func (s *providerServer) pid() int {
+	<-s.ready
+	if s.cmd == nil {
+		return 0
+	}
+	return s.cmd.Process.Pid
+}
+
+// stop ends the plugin: an interrupt (the debug server's way out), then a
+// kill after 5 seconds. It returns once the process is gone.
+func (s *providerServer) stop() {
+	<-s.ready
+	if s.cmd == nil {
+		return
+	}
+	s.stopped.Store(true)
+	select {
+	case <-s.exited:
+		s.removeSocket()
+		return
+	default:
+	}
+	_ = s.cmd.Process.Signal(syscall.SIGINT)
+	select {
+	case <-s.exited:
+	case <-time.After(5 * time.Second):
+		_ = s.cmd.Process.Kill()
+		<-s.exited
+	}
+	s.removeSocket()
+}
+
+// removeSocket deletes the plugin's unix socket when the plugin could not
+// (it was killed, or crashed).
+func (s *providerServer) removeSocket() {
+	var ra struct {
+		Addr struct{ Network, String string }
+	}
+	if json.Unmarshal(s.reattach, &ra) != nil || ra.Addr.Network != "unix" || !strings.HasPrefix(filepath.Base(ra.Addr.String), "plugin") {
+		return
+	}
+	if fi, err := os.Lstat(ra.Addr.String); err == nil && fi.Mode()&os.ModeSocket != 0 {
+		_ = os.Remove(ra.Addr.String)
+	}
+}
+
 // Close stops every plugin the pool started.
 func (p *ProviderPool) Close() {
 	p.mu.Lock()
 	servers := p.servers
 	p.servers = map[string]*providerServer{}
 	p.mu.Unlock()
+	var wg sync.WaitGroup
 	for _, s := range servers {
-		<-s.ready
-		if s.cmd == nil {
-			continue
-		}
-		_ = s.cmd.Process.Signal(syscall.SIGINT)
-		done := make(chan struct{})
-		go func() { _ = s.cmd.Wait(); close(done) }()
-		select {
-		case <-done:
-		case <-time.After(5 * time.Second):
-			_ = s.cmd.Process.Kill()
-			<-done
-		}
+		wg.Go(s.stop)
 	}
+	wg.Wait()
 }
 
 // installedProviders maps each provider address installed in a data dir
