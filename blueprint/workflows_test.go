@@ -3,10 +3,13 @@ package blueprint_test
 import (
 	"context"
 	"io/fs"
+	"maps"
 	"os"
 	"os/exec"
 	"path"
 	"path/filepath"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 
@@ -30,7 +33,11 @@ type workflowJob struct {
 	Permissions map[string]string `yaml:"permissions"`
 	Environment string            `yaml:"environment"`
 	Needs       any               `yaml:"needs"`
-	Steps       []workflowStep    `yaml:"steps"`
+	Strategy    struct {
+		MaxParallel int  `yaml:"max-parallel"`
+		FailFast    bool `yaml:"fail-fast"`
+	} `yaml:"strategy"`
+	Steps []workflowStep `yaml:"steps"`
 }
 
 type workflowStep struct {
@@ -39,6 +46,17 @@ type workflowStep struct {
 	With map[string]string `yaml:"with"`
 	Run  string            `yaml:"run"`
 	If   string            `yaml:"if"`
+	Env  map[string]string `yaml:"env"`
+}
+
+// hasToken reports a step that hands GITHUB_TOKEN to what it runs.
+func (j workflowJob) hasToken() bool {
+	for _, s := range j.Steps {
+		if strings.Contains(s.Run, "vigil ci") && s.Env["GITHUB_TOKEN"] == "${{ github.token }}" {
+			return true
+		}
+	}
+	return false
 }
 
 func (j workflowJob) uses(action string) []workflowStep {
@@ -155,59 +173,79 @@ func TestWorkflowsUseOIDC(t *testing.T) {
 	}
 }
 
-// TestWorkflowsDoTheirJob pins what each workflow is for.
+// TestWorkflowsDoTheirJob pins what each workflow is for: every step that
+// runs vigil runs `vigil ci`, the one entry point (docs/ci.md).
 func TestWorkflowsDoTheirJob(t *testing.T) {
 	t.Parallel()
 	wfs := loadWorkflows(t)
+	vigilCall := regexp.MustCompile(`(?m)(?:^|[;&|]\s*)vigil\s+(\S+)`)
+	for name, w := range wfs {
+		for id, j := range w.Jobs {
+			for _, m := range vigilCall.FindAllStringSubmatch(j.script(), -1) {
+				if m[1] != "ci" {
+					t.Errorf("%s/%s runs vigil %s: workflows call vigil ci, which does what the event asks", name, id, m[1])
+				}
+			}
+		}
+	}
+	perms := func(t *testing.T, where string, got map[string]string, want map[string]string) {
+		t.Helper()
+		if !maps.Equal(got, want) {
+			t.Errorf("%s: permissions %v, want %v", where, got, want)
+		}
+	}
 
 	pr := wfs["pull-request.yml"]
 	if _, ok := pr.On["pull_request"]; !ok {
 		t.Error("pull-request.yml: not triggered by pull_request")
 	}
 	check := pr.Jobs["check"]
-	if !strings.Contains(check.script(), "vigil check") || !strings.Contains(check.script(), "vigil scan --format sarif") {
-		t.Error("pull-request.yml/check: must run vigil check and vigil scan --format sarif")
+	if !strings.Contains(check.script(), "vigil ci --steps check,scan") {
+		t.Error("pull-request.yml/check: must run vigil ci --steps check,scan")
 	}
-	if len(check.uses("github/codeql-action/upload-sarif")) != 1 || check.Permissions["security-events"] != "write" {
-		t.Error("pull-request.yml/check: must upload the SARIF with security-events: write")
+	if up := check.uses("github/codeql-action/upload-sarif"); len(up) != 1 || up[0].With["sarif_file"] != "${{ steps.ci.outputs.sarif-file }}" || !strings.Contains(up[0].If, "always()") {
+		t.Errorf("pull-request.yml/check: must upload vigil ci's SARIF file, also when the scan failed: %+v", up)
 	}
+	perms(t, "pull-request.yml/check", check.Permissions, map[string]string{"contents": "read", "security-events": "write"})
 	plan := pr.Jobs["plan"]
-	for _, want := range []string{"vigil plan --env", "vigil show", "--markdown", "fingerprint"} {
-		if !strings.Contains(plan.script(), want) {
-			t.Errorf("pull-request.yml/plan: script lacks %q", want)
-		}
+	if !strings.Contains(plan.script(), `vigil ci --steps plan --env "$VIGIL_ENV"`) {
+		t.Error("pull-request.yml/plan: must run vigil ci --steps plan --env \"$VIGIL_ENV\"")
 	}
 	if plan.Environment != "${{ matrix.env }}-plan" {
 		t.Errorf("pull-request.yml/plan: environment %q, want the read-only <env>-plan environment", plan.Environment)
 	}
-	comment := pr.Jobs["comment"]
-	if comment.Permissions["pull-requests"] != "write" || len(comment.Permissions) != 1 {
-		t.Errorf("pull-request.yml/comment: permissions %v, want pull-requests: write only", comment.Permissions)
+	if up := plan.uses("actions/upload-artifact"); len(up) != 1 || up[0].With["path"] != ".vigil/ci/sections/${{ matrix.env }}.md" || up[0].With["include-hidden-files"] != "true" || up[0].If != "always()" {
+		t.Errorf("pull-request.yml/plan: must keep the section vigil ci wrote, also when the plan failed: %+v", up)
 	}
-	for _, want := range []string{"<!-- vigil-plan -->", "updateComment", "createComment", "github-actions[bot]", "vigil-fingerprint env="} {
-		if !strings.Contains(comment.script(), want) {
-			t.Errorf("pull-request.yml/comment: script lacks %q (one sticky comment, updated in place)", want)
-		}
+	comment := pr.Jobs["comment"]
+	perms(t, "pull-request.yml/comment", comment.Permissions, map[string]string{"contents": "read", "pull-requests": "write"})
+	if !strings.Contains(comment.script(), "vigil ci --steps comment") {
+		t.Error("pull-request.yml/comment: must run vigil ci --steps comment (one sticky comment, updated in place)")
+	}
+	if dl := comment.uses("actions/download-artifact"); len(dl) != 1 || dl[0].With["path"] != ".vigil/ci/sections" || dl[0].With["pattern"] != "vigil-plan-*" {
+		t.Errorf("pull-request.yml/comment: must download the plan jobs' sections into .vigil/ci/sections: %+v", dl)
+	}
+	if !comment.hasToken() {
+		t.Error("pull-request.yml/comment: vigil ci needs GITHUB_TOKEN to post the comment")
 	}
 
 	apply := wfs["apply.yml"]
 	if push, ok := apply.On["push"].(map[string]any); !ok || push["branches"] == nil {
 		t.Error("apply.yml: not triggered by a push to the protected branch")
 	}
-	reviewed := apply.Jobs["reviewed"].script()
-	for _, want := range []string{"listPullRequestsAssociatedWithCommit", "github-actions[bot]", "<!-- vigil-plan -->", "vigil-commit", "pr.head.sha"} {
-		if !strings.Contains(reviewed, want) {
-			t.Errorf("apply.yml/reviewed: script lacks %q", want)
-		}
-	}
 	aj := apply.Jobs["apply"]
 	if aj.Environment != "${{ matrix.env }}" {
-		t.Errorf("apply.yml/apply: environment %q, want the GitHub environment named after the vigil environment", aj.Environment)
+		t.Errorf("apply.yml/apply: environment %q, want the GitHub environment named after the vigil environment (required reviewers)", aj.Environment)
 	}
-	for _, want := range []string{`vigil apply --env "$VIGIL_ENV" --replan --expect "$EXPECT"`, `vigil approve "$run_id" --by "$approver"`, "/approvals"} {
-		if !strings.Contains(aj.script(), want) {
-			t.Errorf("apply.yml/apply: script lacks %q", want)
-		}
+	if !strings.Contains(aj.script(), `vigil ci --env "$VIGIL_ENV"`) || !aj.hasToken() {
+		t.Error("apply.yml/apply: must run vigil ci --env \"$VIGIL_ENV\" with GITHUB_TOKEN")
+	}
+	perms(t, "apply.yml/apply", aj.Permissions, map[string]string{"contents": "read", "id-token": "write", "pull-requests": "read", "actions": "read"})
+	if aj.Strategy.MaxParallel != 1 || !aj.Strategy.FailFast {
+		t.Errorf("apply.yml/apply: environments must apply one at a time, stopping at the first failure: %+v", aj.Strategy)
+	}
+	if len(apply.Jobs) != 1 {
+		t.Errorf("apply.yml: jobs %v, want only apply (vigil ci finds the reviewed plan itself)", slices.Collect(maps.Keys(apply.Jobs)))
 	}
 
 	drift := wfs["drift.yml"]
@@ -217,10 +255,12 @@ func TestWorkflowsDoTheirJob(t *testing.T) {
 	if _, ok := drift.On["workflow_dispatch"]; !ok {
 		t.Error("drift.yml: cannot be started on demand")
 	}
-	for _, want := range []string{`vigil drift --env "$VIGIL_ENV"`, "$GITHUB_STEP_SUMMARY", "exit 2"} {
-		if !strings.Contains(drift.Jobs["drift"].script(), want) {
-			t.Errorf("drift.yml/drift: script lacks %q", want)
-		}
+	dj := drift.Jobs["drift"]
+	if !strings.Contains(dj.script(), `vigil ci --env "$VIGIL_ENV"`) {
+		t.Error("drift.yml/drift: must run vigil ci --env \"$VIGIL_ENV\"")
+	}
+	if dj.Environment != "${{ matrix.env }}-plan" {
+		t.Errorf("drift.yml/drift: environment %q, want the read-only <env>-plan environment", dj.Environment)
 	}
 }
 

@@ -2,6 +2,7 @@ package remediate
 
 import (
 	"fmt"
+	"regexp"
 	"strconv"
 	"strings"
 	"time"
@@ -14,6 +15,9 @@ const (
 	DefaultMaxStops      = 1
 	DefaultMinHealthy    = 2
 )
+
+// namespaceRe is what CloudWatch accepts as a namespace.
+var namespaceRe = regexp.MustCompile(`^[0-9A-Za-z._\-/#: ]{1,255}$`)
 
 // Config is the remediator's configuration, read from the function's
 // environment. The remediation module sets the first six; the rest are
@@ -42,6 +46,12 @@ type Config struct {
 	// group from AWS_LAMBDA_LOG_GROUP_NAME): where the once-per-episode
 	// escalation marks are kept as log streams.
 	LedgerLogGroup string
+	// AppMetricsNamespace (APP_METRICS_NAMESPACE, optional): the namespace
+	// of the app's per-task metrics (RequestCount and HTTPCode_5XX_Count
+	// with dimensions ClusterName, ServiceName, TaskId). For a 5xx alarm
+	// with no task bad by its health, the remediator looks there for the
+	// task whose 5xx share stands out; without it, it escalates saying so.
+	AppMetricsNamespace string
 }
 
 // ConfigFromEnv reads and validates the configuration. getenv is
@@ -59,6 +69,8 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 		MaxStops:        DefaultMaxStops,
 		MinHealthy:      DefaultMinHealthy,
 		LedgerLogGroup:  strings.TrimSpace(getenv("ESCALATION_LOG_GROUP")),
+
+		AppMetricsNamespace: strings.TrimSpace(getenv("APP_METRICS_NAMESPACE")),
 	}
 	var errs []error
 	bad := func(name, format string, args ...any) {
@@ -80,6 +92,9 @@ func ConfigFromEnv(getenv func(string) string) (Config, error) {
 	}
 	if c.AlarmNamePrefix != "" && len(c.AlarmNamePrefix) < 3 {
 		bad("ALARM_NAME_PREFIX", "%q is shorter than 3 characters: it would act on other systems' alarms", c.AlarmNamePrefix)
+	}
+	if ns := c.AppMetricsNamespace; ns != "" && (!namespaceRe.MatchString(ns) || strings.HasPrefix(ns, "AWS/")) {
+		bad("APP_METRICS_NAMESPACE", "%q is not a namespace of custom metrics (1-255 of letters, digits and . - _ / # : space; not starting with AWS/)", ns)
 	}
 	intVar := func(name string, dst *int, lo, hi int) {
 		s := strings.TrimSpace(getenv(name))

@@ -56,6 +56,10 @@ func TestConfigFromEnv(t *testing.T) {
 		{name: "bad duration", set: map[string]string{"ESCALATE_AFTER": "10"}, wantErr: []string{"ESCALATE_AFTER"}},
 		{name: "negative duration", set: map[string]string{"RETRY_AFTER": "-1m"}, wantErr: []string{"RETRY_AFTER"}},
 		{name: "bad MAX_STOPS", set: map[string]string{"MAX_STOPS": "0"}, wantErr: []string{"MAX_STOPS"}},
+		{name: "app metrics namespace", set: map[string]string{"APP_METRICS_NAMESPACE": " Vigil/App "},
+			check: func(c Config) bool { return c.AppMetricsNamespace == "Vigil/App" }},
+		{name: "app metrics namespace of AWS's", set: map[string]string{"APP_METRICS_NAMESPACE": "AWS/ApplicationELB"}, wantErr: []string{"APP_METRICS_NAMESPACE", "not starting with AWS/"}},
+		{name: "app metrics namespace with a bad character", set: map[string]string{"APP_METRICS_NAMESPACE": "app\tmetrics"}, wantErr: []string{"APP_METRICS_NAMESPACE"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

@@ -34,6 +34,12 @@ type Task struct {
 	Target       string
 	TargetState  string
 	TargetReason string
+	// App is what the task answered over the alarm's evaluation window,
+	// from the app's per-task metrics (read only for a 5xx alarm when no
+	// task is bad by its health); AppOutlier says why its 5xx share
+	// stands out among the tasks (FindOutliers), empty when it does not.
+	App        TaskLoad
+	AppOutlier string
 }
 
 // Running reports whether ECS says the task runs.
@@ -59,25 +65,38 @@ func (t Task) Bad() (bool, string) {
 	if t.ECSHealth == "UNHEALTHY" {
 		why = append(why, "ECS reports the task UNHEALTHY")
 	}
+	if t.AppOutlier != "" {
+		why = append(why, t.AppOutlier)
+	}
 	return len(why) > 0, strings.Join(why, "; ")
 }
 
 // Healthy reports whether the task serves: running, its target healthy,
-// and ECS not reporting it unhealthy.
+// ECS not reporting it unhealthy, and its 5xx share not standing out.
 func (t Task) Healthy() bool {
-	return t.Running() && t.TargetState == TargetHealthy && t.ECSHealth != "UNHEALTHY"
+	return t.Running() && t.TargetState == TargetHealthy && t.ECSHealth != "UNHEALTHY" && t.AppOutlier == ""
 }
 
 // severity orders bad tasks: failing health checks first, then targets
-// taken out of service.
+// taken out of service, then tasks bad only by their app metrics.
 func (t Task) severity() int {
 	switch {
 	case t.TargetState == TargetUnhealthy || t.ECSHealth == "UNHEALTHY":
 		return 0
 	case t.TargetState == TargetUnhealthyDraining:
 		return 1
+	case t.TargetState == TargetDraining:
+		return 2
 	}
-	return 2
+	return 3
+}
+
+// badByHealth reports whether a running task is bad by its target or ECS
+// health, leaving its app metrics aside.
+func (t Task) badByHealth() bool {
+	t.AppOutlier = ""
+	bad, _ := t.Bad()
+	return bad
 }
 
 // Fleet is the service as observed: its desired count and the tasks ECS
@@ -85,6 +104,9 @@ func (t Task) severity() int {
 type Fleet struct {
 	Desired int
 	Tasks   []Task
+	// AppNote says what the per-task app metrics showed, or why they
+	// could not be used ("" when they were not needed).
+	AppNote string
 }
 
 // Counts summarises the fleet for people: running, healthy and bad tasks.
@@ -160,6 +182,9 @@ func PlanStops(f Fleet, budget, minHealthy int) StopPlan {
 	switch {
 	case len(bad) == 0:
 		p.Why = fmt.Sprintf("none of the %d running tasks has an unhealthy or draining target or is UNHEALTHY in ECS", running)
+		if f.AppNote != "" {
+			p.Why += "; " + f.AppNote
+		}
 	case p.Healthy < p.Floor:
 		p.Held = bad
 		p.Why = fmt.Sprintf("%d of %d running tasks are bad and only %d healthy, fewer than the %d required (MIN_HEALTHY, capped at desired−1): the fault looks service-wide, replacing tasks would not fix it",

@@ -73,30 +73,30 @@ func TestPlanStops(t *testing.T) {
 		stop, held []string
 		why        string
 	}{
-		{name: "one bad of three", fleet: Fleet{3, []Task{h("1"), task("2", TargetUnhealthy), h("3")}}, budget: 1, minHealthy: 2,
+		{name: "one bad of three", fleet: Fleet{Desired: 3, Tasks: []Task{h("1"), task("2", TargetUnhealthy), h("3")}}, budget: 1, minHealthy: 2,
 			stop: []string{"2"}},
-		{name: "nothing bad", fleet: Fleet{3, []Task{h("1"), h("2"), task("3", TargetInitial)}}, budget: 1, minHealthy: 2,
+		{name: "nothing bad", fleet: Fleet{Desired: 3, Tasks: []Task{h("1"), h("2"), task("3", TargetInitial)}}, budget: 1, minHealthy: 2,
 			why: "none of the 3 running tasks"},
-		{name: "rate limit: one per invocation", fleet: Fleet{5, []Task{h("1"), h("2"), h("3"), task("4", TargetUnhealthy), task("5", TargetDraining)}}, budget: 1, minHealthy: 2,
+		{name: "rate limit: one per invocation", fleet: Fleet{Desired: 5, Tasks: []Task{h("1"), h("2"), h("3"), task("4", TargetUnhealthy), task("5", TargetDraining)}}, budget: 1, minHealthy: 2,
 			stop: []string{"4"}, held: []string{"5"}, why: "rate limit"},
-		{name: "budget two", fleet: Fleet{5, []Task{h("1"), h("2"), h("3"), task("4", TargetUnhealthy), task("5", TargetDraining)}}, budget: 2, minHealthy: 2,
+		{name: "budget two", fleet: Fleet{Desired: 5, Tasks: []Task{h("1"), h("2"), h("3"), task("4", TargetUnhealthy), task("5", TargetDraining)}}, budget: 2, minHealthy: 2,
 			stop: []string{"4", "5"}},
-		{name: "every task bad: held, service-wide", fleet: Fleet{3, []Task{task("1", TargetUnhealthy), task("2", TargetUnhealthy), task("3", TargetDraining)}}, budget: 1, minHealthy: 2,
+		{name: "every task bad: held, service-wide", fleet: Fleet{Desired: 3, Tasks: []Task{task("1", TargetUnhealthy), task("2", TargetUnhealthy), task("3", TargetDraining)}}, budget: 1, minHealthy: 2,
 			held: []string{"1", "2", "3"}, why: "service-wide"},
-		{name: "two bad of three: one healthy is below the floor", fleet: Fleet{3, []Task{h("1"), task("2", TargetUnhealthy), task("3", TargetUnhealthy)}}, budget: 1, minHealthy: 2,
+		{name: "two bad of three: one healthy is below the floor", fleet: Fleet{Desired: 3, Tasks: []Task{h("1"), task("2", TargetUnhealthy), task("3", TargetUnhealthy)}}, budget: 1, minHealthy: 2,
 			held: []string{"2", "3"}, why: "only 1 healthy"},
-		{name: "floor capped at desired-1: two-task service", fleet: Fleet{2, []Task{h("1"), task("2", TargetUnhealthy)}}, budget: 1, minHealthy: 2,
+		{name: "floor capped at desired-1: two-task service", fleet: Fleet{Desired: 2, Tasks: []Task{h("1"), task("2", TargetUnhealthy)}}, budget: 1, minHealthy: 2,
 			stop: []string{"2"}},
-		{name: "one-task service is always remediated", fleet: Fleet{1, []Task{task("1", TargetUnhealthy)}}, budget: 1, minHealthy: 2,
+		{name: "one-task service is always remediated", fleet: Fleet{Desired: 1, Tasks: []Task{task("1", TargetUnhealthy)}}, budget: 1, minHealthy: 2,
 			stop: []string{"1"}},
-		{name: "MIN_HEALTHY 0 stops even when all are bad", fleet: Fleet{3, []Task{task("1", TargetUnhealthy), task("2", TargetUnhealthy), task("3", TargetUnhealthy)}}, budget: 1, minHealthy: 0,
+		{name: "MIN_HEALTHY 0 stops even when all are bad", fleet: Fleet{Desired: 3, Tasks: []Task{task("1", TargetUnhealthy), task("2", TargetUnhealthy), task("3", TargetUnhealthy)}}, budget: 1, minHealthy: 0,
 			stop: []string{"1"}, held: []string{"2", "3"}, why: "rate limit"},
-		{name: "initial replacements do not count as healthy", fleet: Fleet{3, []Task{h("1"), task("2", TargetInitial), task("3", TargetUnhealthy)}}, budget: 1, minHealthy: 2,
+		{name: "initial replacements do not count as healthy", fleet: Fleet{Desired: 3, Tasks: []Task{h("1"), task("2", TargetInitial), task("3", TargetUnhealthy)}}, budget: 1, minHealthy: 2,
 			held: []string{"3"}, why: "only 1 healthy"},
-		{name: "worst first: unhealthy before draining, then oldest", fleet: Fleet{6, []Task{h("1"), h("2"), task("3", TargetDraining),
+		{name: "worst first: unhealthy before draining, then oldest", fleet: Fleet{Desired: 6, Tasks: []Task{h("1"), h("2"), task("3", TargetDraining),
 			startedAt(task("4", TargetUnhealthy), t0), startedAt(task("5", TargetUnhealthy), t0.Add(-2*time.Hour)), withECS(task("6", TargetHealthy), "UNHEALTHY")}},
 			budget: 4, minHealthy: 2, stop: []string{"5", "6", "4", "3"}},
-		{name: "no budget", fleet: Fleet{3, []Task{h("1"), h("2"), task("3", TargetUnhealthy)}}, budget: 0, minHealthy: 2,
+		{name: "no budget", fleet: Fleet{Desired: 3, Tasks: []Task{h("1"), h("2"), task("3", TargetUnhealthy)}}, budget: 0, minHealthy: 2,
 			held: []string{"3"}, why: "no stops left"},
 	}
 	for _, tt := range tests {
@@ -140,9 +140,9 @@ func TestAttemptsFor(t *testing.T) {
 func TestDecide(t *testing.T) {
 	t.Parallel()
 	limits := Limits{MaxAttempts: 3, MaxStops: 1, MinHealthy: 2, EscalateAfter: 10 * time.Minute, RetryAfter: 3 * time.Minute}
-	oneBad := Fleet{3, []Task{task("1", TargetHealthy), task("2", TargetUnhealthy), task("3", TargetHealthy)}}
-	allBad := Fleet{3, []Task{task("1", TargetUnhealthy), task("2", TargetUnhealthy), task("3", TargetUnhealthy)}}
-	allGood := Fleet{3, []Task{task("1", TargetHealthy), task("2", TargetHealthy), task("3", TargetHealthy)}}
+	oneBad := Fleet{Desired: 3, Tasks: []Task{task("1", TargetHealthy), task("2", TargetUnhealthy), task("3", TargetHealthy)}}
+	allBad := Fleet{Desired: 3, Tasks: []Task{task("1", TargetUnhealthy), task("2", TargetUnhealthy), task("3", TargetUnhealthy)}}
+	allGood := Fleet{Desired: 3, Tasks: []Task{task("1", TargetHealthy), task("2", TargetHealthy), task("3", TargetHealthy)}}
 	stops := func(ago ...time.Duration) Attempts {
 		var a Attempts
 		for i, d := range ago {
@@ -180,7 +180,7 @@ func TestDecide(t *testing.T) {
 		{name: "sweep: stops of this invocation spent on other alarms", trigger: TriggerSweep, now: now, attempts: stops(4 * time.Minute), fleet: oneBad,
 			limits: Limits{MaxAttempts: 3, MaxStops: 0, MinHealthy: 2, EscalateAfter: 10 * time.Minute, RetryAfter: 3 * time.Minute}, want: VerdictWait, why: "other alarms"},
 		{name: "budget never exceeds attempts left", trigger: TriggerSweep, now: now, attempts: stops(4*time.Minute, 4*time.Minute),
-			fleet:  Fleet{6, []Task{task("1", TargetHealthy), task("2", TargetHealthy), task("3", TargetHealthy), task("4", TargetUnhealthy), task("5", TargetUnhealthy), task("6", TargetUnhealthy)}},
+			fleet:  Fleet{Desired: 6, Tasks: []Task{task("1", TargetHealthy), task("2", TargetHealthy), task("3", TargetHealthy), task("4", TargetUnhealthy), task("5", TargetUnhealthy), task("6", TargetUnhealthy)}},
 			limits: Limits{MaxAttempts: 3, MaxStops: 5, MinHealthy: 2, EscalateAfter: 10 * time.Minute, RetryAfter: 3 * time.Minute}, want: VerdictStop, stop: []string{"4"}},
 	}
 	for _, tt := range tests {

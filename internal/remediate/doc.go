@@ -27,12 +27,27 @@
 // # Decisions
 //
 // Pure, table-tested: Task.Bad (target unhealthy, unhealthy.draining or
-// draining while ECS wants the task running, or ECS reports it
-// UNHEALTHY), PlanStops (the rate limit: MAX_STOPS per invocation, and
+// draining while ECS wants the task running, ECS reports it UNHEALTHY, or
+// its 5xx share stands out in the app's metrics), PlanStops (the rate limit: MAX_STOPS per invocation, and
 // only while min(MIN_HEALTHY, desired−1) healthy tasks serve), Decide
 // (stop, wait, duplicate or escalate: after ESCALATE_AFTER in ALARM, after
 // MAX_ATTEMPTS stops have had RETRY_AFTER to work, or when there is
 // nothing it can stop).
+//
+// # Gray failures
+//
+// A task that answers 5xx while it passes its health checks is invisible
+// to target health. For an alarm about 5xx (Watches5XX) with no task bad
+// by its health, the remediator reads the app's per-task metrics in
+// APP_METRICS_NAMESPACE — RequestCount and HTTPCode_5XX_Count (Sum) by
+// ClusterName, ServiceName and TaskId, as embedded metric format
+// publishes them — over the alarm's evaluation window (EvaluationWindow,
+// GetMetricData) and marks the tasks FindOutliers picks: a 5xx share of
+// at least 10%, and at least 10 points above and twice the median task's
+// (DefaultOutlierRule). They are stopped like any bad task, within the
+// same rate limit and idempotency. With no namespace configured, no data,
+// a failed read or no task standing out (the errors are service-wide),
+// Fleet.AppNote says why and the episode is escalated with it.
 //
 // # Incident records
 //

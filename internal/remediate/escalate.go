@@ -17,6 +17,12 @@ type AlarmInfo struct {
 	// Entered is when the alarm entered its current state
 	// (StateTransitionedTimestamp): the episode.
 	Entered time.Time
+	// Metrics are the metrics it watches (one, or those of its metric
+	// math; none for a composite alarm), Period and EvaluationPeriods its
+	// evaluation.
+	Metrics           []MetricInfo
+	Period            time.Duration
+	EvaluationPeriods int
 }
 
 // runbookRe finds "Runbook: <url>" in an alarm description (M15).
@@ -125,7 +131,14 @@ func (e Escalation) Message() string {
 		if state == "" {
 			state = "not registered"
 		}
-		w("  - %s %s %s target %s, ECS health %s", t.ARN, t.LastStatus, t.IP, state, orUnknown(t.ECSHealth))
+		line := fmt.Sprintf("  - %s %s %s target %s, ECS health %s", t.ARN, t.LastStatus, t.IP, state, orUnknown(t.ECSHealth))
+		if t.App.Data {
+			line += fmt.Sprintf(", app 5xx %.0f of %.0f requests", t.App.Errors, t.App.Requests)
+		}
+		if t.AppOutlier != "" {
+			line += " (stands out)"
+		}
+		w("%s", line)
 	}
 	w("")
 	w("The remediator will not act on this episode again: it is yours. Incident records: the remediator's log group, alarm %s, episode %s.", e.Alarm.Name, e.Episode)

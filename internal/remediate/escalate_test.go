@@ -47,7 +47,7 @@ func TestEscalationMessage(t *testing.T) {
 		Episode: ep, Why: "nothing it can stop: 3 of 3 running tasks are bad", Runbook: "https://x/5xx.md",
 		Cluster: "main", Service: "app", TargetGroup: "arn:tg",
 		Attempts: Attempts{Tasks: []StoppedTask{{ARN: "arn:task/old", StoppedAt: entered.Add(time.Minute), Reason: StopReason("vigil-prod-app-5xx", ep, "target 10.0.0.1:8080 unhealthy")}}},
-		Fleet:    Fleet{3, []Task{task("1", TargetUnhealthy), task("2", TargetUnhealthy), task("3", "")}},
+		Fleet:    Fleet{Desired: 3, Tasks: []Task{task("1", TargetUnhealthy), task("2", TargetUnhealthy), task("3", "")}},
 		Plan:     StopPlan{Held: []Pick{{Task: task("1", TargetUnhealthy), Why: "target 10.0.0.1:8080 unhealthy"}}, Why: "the fault looks service-wide"},
 		Now:      entered.Add(4 * time.Minute),
 	}

@@ -37,6 +37,7 @@ type ELBAPI interface {
 type CloudWatchAPI interface {
 	DescribeAlarms(ctx context.Context, in *cloudwatch.DescribeAlarmsInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.DescribeAlarmsOutput, error)
 	ListTagsForResource(ctx context.Context, in *cloudwatch.ListTagsForResourceInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.ListTagsForResourceOutput, error)
+	GetMetricData(ctx context.Context, in *cloudwatch.GetMetricDataInput, opts ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error)
 }
 
 // SNSAPI is the part of SNS the remediator uses.
@@ -223,6 +224,7 @@ func (r *Remediator) handleEpisode(ctx context.Context, a AlarmInfo, trig Trigge
 	if err != nil {
 		return fail(ActionStopTask, "", err)
 	}
+	r.lookAtApp(ctx, a, trig, &fleet)
 	att := AttemptsFor(stopped, a.Name, ep)
 	limits := r.cfg.Limits()
 	limits.MaxStops = maxStops
@@ -371,8 +373,19 @@ func alarmInfos(out *cloudwatch.DescribeAlarmsOutput) []AlarmInfo {
 		return time.Time{}
 	}
 	for _, m := range out.MetricAlarms {
-		as = append(as, AlarmInfo{Name: aws.ToString(m.AlarmName), ARN: aws.ToString(m.AlarmArn), Description: aws.ToString(m.AlarmDescription),
-			StateValue: string(m.StateValue), StateReason: aws.ToString(m.StateReason), Entered: entered(m.StateTransitionedTimestamp, m.StateUpdatedTimestamp)})
+		a := AlarmInfo{Name: aws.ToString(m.AlarmName), ARN: aws.ToString(m.AlarmArn), Description: aws.ToString(m.AlarmDescription),
+			StateValue: string(m.StateValue), StateReason: aws.ToString(m.StateReason), Entered: entered(m.StateTransitionedTimestamp, m.StateUpdatedTimestamp),
+			Period: time.Duration(aws.ToInt32(m.Period)) * time.Second, EvaluationPeriods: int(aws.ToInt32(m.EvaluationPeriods))}
+		if m.MetricName != nil {
+			a.Metrics = append(a.Metrics, MetricInfo{Namespace: aws.ToString(m.Namespace), Name: aws.ToString(m.MetricName), Period: a.Period})
+		}
+		for _, q := range m.Metrics {
+			if q.MetricStat != nil && q.MetricStat.Metric != nil {
+				a.Metrics = append(a.Metrics, MetricInfo{Namespace: aws.ToString(q.MetricStat.Metric.Namespace), Name: aws.ToString(q.MetricStat.Metric.MetricName),
+					Period: time.Duration(aws.ToInt32(q.MetricStat.Period)) * time.Second})
+			}
+		}
+		as = append(as, a)
 	}
 	for _, c := range out.CompositeAlarms {
 		as = append(as, AlarmInfo{Name: aws.ToString(c.AlarmName), ARN: aws.ToString(c.AlarmArn), Description: aws.ToString(c.AlarmDescription),
@@ -438,4 +451,139 @@ func (r *Remediator) tasks(ctx context.Context, status ecstypes.DesiredStatus) (
 		tasks = append(tasks, out.Tasks...)
 	}
 	return tasks, nil
+}
+
+// lookAtApp reads the app's per-task metrics when target and ECS health
+// cannot say which task is bad: the alarm is about 5xx, and no running
+// task is bad by its health. Tasks whose 5xx share stands out over the
+// alarm's evaluation window are marked (Task.AppOutlier), so PlanStops
+// replaces them within the same rate limit; what the metrics showed, or
+// why they could not be used, goes to Fleet.AppNote, so an escalation
+// says it.
+func (r *Remediator) lookAtApp(ctx context.Context, a AlarmInfo, trig Trigger, f *Fleet) {
+	if !a.Watches5XX() {
+		return
+	}
+	var running []int
+	for i, t := range f.Tasks {
+		if !t.Running() {
+			continue
+		}
+		if t.badByHealth() {
+			return // target or ECS health names the bad task
+		}
+		running = append(running, i)
+	}
+	if len(running) == 0 {
+		return
+	}
+	ns := r.cfg.AppMetricsNamespace
+	if ns == "" {
+		f.AppNote = "the alarm is about 5xx but APP_METRICS_NAMESPACE is not set, so a task answering 5xx while it passes its health checks cannot be told from the others (set app_metrics_namespace in the remediation module)"
+		return
+	}
+	w := EvaluationWindow(a, trig, r.now())
+	arns := make([]string, len(running))
+	for i, idx := range running {
+		arns[i] = f.Tasks[idx].ARN
+	}
+	loads, err := r.appLoads(ctx, ns, arns, w)
+	if err != nil {
+		f.AppNote = fmt.Sprintf("could not read the per-task app metrics in %s: %v", ns, err)
+		return
+	}
+	hasData := false
+	byARN := map[string]TaskLoad{}
+	for _, l := range loads {
+		hasData = hasData || l.Data
+		byARN[l.Task] = l
+	}
+	where := fmt.Sprintf("%s %s and %s by %s=%s, %s=%s, %s over %s", ns, AppMetricRequests, AppMetric5XX, AppDimCluster, r.cfg.Cluster,
+		AppDimService, r.cfg.Service, AppDimTask, w)
+	if !hasData {
+		f.AppNote = fmt.Sprintf("per-task app metrics: none of the %d running tasks has data in %s: the app does not publish them (or under other names)", len(running), where)
+		return
+	}
+	for _, idx := range running {
+		f.Tasks[idx].App = byARN[f.Tasks[idx].ARN]
+	}
+	outliers, why := FindOutliers(loads, DefaultOutlierRule)
+	if len(outliers) == 0 {
+		f.AppNote = "per-task app metrics (" + where + "): " + why
+		return
+	}
+	bad := map[string]string{}
+	var names []string
+	for _, o := range outliers {
+		bad[o.Load.Task] = o.Why + " (" + ns + ", " + w.String() + ")"
+		names = append(names, taskID(o.Load.Task))
+	}
+	for _, idx := range running {
+		f.Tasks[idx].AppOutlier = bad[f.Tasks[idx].ARN]
+	}
+	f.AppNote = fmt.Sprintf("per-task app metrics (%s): task(s) %s stand out", where, strings.Join(names, ", "))
+}
+
+// maxMetricQueries is GetMetricData's limit of queries per call.
+const maxMetricQueries = 500
+
+// appLoads sums each task's RequestCount and HTTPCode_5XX_Count over the
+// window with GetMetricData, one query per task and metric at the
+// window's period.
+func (r *Remediator) appLoads(ctx context.Context, ns string, arns []string, w Window) ([]TaskLoad, error) {
+	loads := make([]TaskLoad, len(arns))
+	for i, arn := range arns {
+		loads[i].Task = arn
+	}
+	query := func(id, metric, task string) cwtypes.MetricDataQuery {
+		return cwtypes.MetricDataQuery{Id: aws.String(id), ReturnData: aws.Bool(true), MetricStat: &cwtypes.MetricStat{
+			Stat: aws.String("Sum"), Period: aws.Int32(int32(w.Period / time.Second)),
+			Metric: &cwtypes.Metric{Namespace: aws.String(ns), MetricName: aws.String(metric), Dimensions: []cwtypes.Dimension{
+				{Name: aws.String(AppDimCluster), Value: aws.String(r.cfg.Cluster)},
+				{Name: aws.String(AppDimService), Value: aws.String(r.cfg.Service)},
+				{Name: aws.String(AppDimTask), Value: aws.String(task)},
+			}}}}
+	}
+	per := maxMetricQueries / 2
+	for start := 0; start < len(arns); start += per {
+		end := min(start+per, len(arns))
+		in := &cloudwatch.GetMetricDataInput{StartTime: aws.Time(w.Start), EndTime: aws.Time(w.End), ScanBy: cwtypes.ScanByTimestampAscending}
+		for i := start; i < end; i++ {
+			id := taskID(arns[i])
+			in.MetricDataQueries = append(in.MetricDataQueries, query(fmt.Sprintf("r%d", i), AppMetricRequests, id), query(fmt.Sprintf("e%d", i), AppMetric5XX, id))
+		}
+		for {
+			out, err := r.c.CloudWatch.GetMetricData(ctx, in)
+			if err != nil {
+				return nil, fmt.Errorf("GetMetricData %s–%s: %w", w.Start.UTC().Format(time.RFC3339), w.End.UTC().Format(time.RFC3339), err)
+			}
+			for _, res := range out.MetricDataResults {
+				id := aws.ToString(res.Id)
+				var i int
+				if len(id) < 2 {
+					continue
+				}
+				if _, err := fmt.Sscanf(id[1:], "%d", &i); err != nil || i < start || i >= end {
+					continue
+				}
+				var sum float64
+				for _, v := range res.Values {
+					sum += v
+				}
+				if len(res.Values) > 0 {
+					loads[i].Data = true
+				}
+				if id[0] == 'r' {
+					loads[i].Requests += sum
+				} else {
+					loads[i].Errors += sum
+				}
+			}
+			if out.NextToken == nil || aws.ToString(out.NextToken) == aws.ToString(in.NextToken) {
+				break
+			}
+			in.NextToken = out.NextToken
+		}
+	}
+	return loads, nil
 }

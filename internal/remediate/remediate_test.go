@@ -42,6 +42,12 @@ type fakeAWS struct {
 	createErr  error
 	stopErr    error
 	calls      []string
+	// app is the per-task app metrics over any window: task ID →
+	// {requests, 5xx}; metricErr fails GetMetricData; metricIn is the last
+	// GetMetricData request.
+	app       map[string][2]float64
+	metricErr error
+	metricIn  *cloudwatch.GetMetricDataInput
 }
 
 func newFake(now time.Time) *fakeAWS {
@@ -159,6 +165,40 @@ func (f *fakeAWS) ListTagsForResource(_ context.Context, in *cloudwatch.ListTags
 	defer f.mu.Unlock()
 	f.call("ListTagsForResource")
 	return &cloudwatch.ListTagsForResourceOutput{Tags: f.tags[aws.ToString(in.ResourceARN)]}, nil
+}
+
+func (f *fakeAWS) GetMetricData(_ context.Context, in *cloudwatch.GetMetricDataInput, _ ...func(*cloudwatch.Options)) (*cloudwatch.GetMetricDataOutput, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.call("GetMetricData")
+	f.metricIn = in
+	if f.metricErr != nil {
+		return nil, f.metricErr
+	}
+	out := &cloudwatch.GetMetricDataOutput{}
+	for _, q := range in.MetricDataQueries {
+		res := cwtypes.MetricDataResult{Id: q.Id, StatusCode: cwtypes.StatusCodeComplete}
+		m := q.MetricStat.Metric
+		var task string
+		for _, d := range m.Dimensions {
+			if aws.ToString(d.Name) == AppDimTask {
+				task = aws.ToString(d.Value)
+			}
+		}
+		if v, ok := f.app[task]; ok && aws.ToString(m.Namespace) == "Vigil/App" {
+			// Spread over the window's periods, as the app publishes each minute.
+			n := float64(in.EndTime.Sub(*in.StartTime) / (time.Duration(aws.ToInt32(q.MetricStat.Period)) * time.Second))
+			val := v[0]
+			if aws.ToString(m.MetricName) == AppMetric5XX {
+				val = v[1]
+			}
+			for range int(n) {
+				res.Values = append(res.Values, val/n)
+			}
+		}
+		out.MetricDataResults = append(out.MetricDataResults, res)
+	}
+	return out, nil
 }
 
 func (f *fakeAWS) Publish(_ context.Context, in *sns.PublishInput, _ ...func(*sns.Options)) (*sns.PublishOutput, error) {

@@ -99,6 +99,9 @@ func newWorld(t *testing.T) *world {
 		defer cancel()
 		_ = srv.Close(ctx)
 	})
+	// The test moves time; nothing fires behind its back as real time
+	// passes (the workload simulation catches up on each request).
+	srv.Clock().Close()
 	w := &world{sb: &sandboxtest.Sandbox{Server: srv, Dir: dir}, clk: clk, alarm: "vigil-test-app-5xx", group: "/aws/lambda/vigil-test-remediator"}
 
 	// The test needs EC2 for the service's network; skip while the sandbox
@@ -173,13 +176,21 @@ func newWorld(t *testing.T) *world {
 	w.r = remediate.New(rc, remediate.NewClients(cfg), remediate.Options{Logger: slogJSON(&w.logs), Now: clk.Now})
 
 	// Past the health check's healthy threshold: every target healthy.
-	clk.Advance(5 * time.Minute)
+	w.advance(t, 5*time.Minute)
 	for _, task := range w.tasks(t, ecstypes.DesiredStatusRunning) {
 		if s := w.targetState(t, remediate.TaskIP(task)); s != "healthy" {
 			t.Fatalf("target of task %s is %q after the healthy threshold, want healthy", aws.ToString(task.TaskArn), s)
 		}
 	}
 	return w
+}
+
+// advance moves the test's clock. The sandbox's clock has no real-time
+// waker (newWorld closes it): its alarm evaluations never land between
+// the test's calls; the alarm's state is what the test sets.
+func (w *world) advance(t *testing.T, d time.Duration) {
+	t.Helper()
+	w.clk.Advance(d)
 }
 
 func (w *world) tasks(t *testing.T, status ecstypes.DesiredStatus) []ecstypes.Task {
@@ -289,7 +300,7 @@ func TestSandboxReplacesTheBadTaskOnce(t *testing.T) {
 		t.Fatalf("deregistered target is %q, want draining", s)
 	}
 	ev := w.alarmNow(t)
-	w.clk.Advance(5 * time.Second)
+	w.advance(t, 5*time.Second)
 
 	if err := w.r.Handle(ctx, ev); err != nil {
 		t.Fatalf("Handle: %v\n%s", err, w.logs.String())
@@ -311,7 +322,7 @@ func TestSandboxReplacesTheBadTaskOnce(t *testing.T) {
 	}
 
 	// EventBridge delivers the same event again: nothing more is stopped.
-	w.clk.Advance(30 * time.Second)
+	w.advance(t, 30*time.Second)
 	if err := w.r.Handle(ctx, ev); err != nil {
 		t.Fatalf("Handle (redelivered): %v", err)
 	}
@@ -334,7 +345,7 @@ func TestSandboxEscalatesOnceWhenEveryTaskIsBad(t *testing.T) {
 		w.takeOut(t, task)
 	}
 	ev := w.alarmNow(t)
-	w.clk.Advance(5 * time.Second)
+	w.advance(t, 5*time.Second)
 	if err := w.r.Handle(ctx, ev); err != nil {
 		t.Fatalf("Handle: %v\n%s", err, w.logs.String())
 	}
@@ -358,11 +369,11 @@ func TestSandboxEscalatesOnceWhenEveryTaskIsBad(t *testing.T) {
 
 	// The same event again, and a sweep while the alarm stays in ALARM:
 	// no second page, still nothing stopped.
-	w.clk.Advance(time.Minute)
+	w.advance(t, time.Minute)
 	if err := w.r.Handle(ctx, ev); err != nil {
 		t.Fatalf("Handle (redelivered): %v", err)
 	}
-	w.clk.Advance(15 * time.Minute)
+	w.advance(t, 15*time.Minute)
 	sweep := []byte(`{"version":"0","id":"s1","detail-type":"Scheduled Event","source":"aws.events","account":"123456789012","time":"2026-05-01T10:00:00Z","region":"us-east-1","resources":[],"detail":{}}`)
 	if err := w.r.Handle(ctx, sweep); err != nil {
 		t.Fatalf("Handle (sweep): %v", err)
@@ -388,7 +399,7 @@ func TestSandboxEscalatesOnceWhenEveryTaskIsBad(t *testing.T) {
 
 	// A new episode (the alarm recovered and fired again) is escalated anew.
 	must(w.cw.SetAlarmState(ctx, &cloudwatch.SetAlarmStateInput{AlarmName: aws.String(w.alarm), StateValue: cwtypes.StateValueOk, StateReason: aws.String("recovered")}))(t)
-	w.clk.Advance(2 * time.Minute)
+	w.advance(t, 2*time.Minute)
 	ev2 := w.alarmNow(t)
 	if err := w.r.Handle(ctx, ev); err != nil { // the old episode's event is stale now
 		t.Fatal(err)
@@ -400,7 +411,7 @@ func TestSandboxEscalatesOnceWhenEveryTaskIsBad(t *testing.T) {
 		t.Fatal(err)
 	}
 	if got := len(w.pages(t)); got != 2 {
-		t.Errorf("pages after a new episode = %d, want 2", got)
+		t.Errorf("pages after a new episode = %d, want 2\n%s", got, w.logs.String())
 	}
 }
 

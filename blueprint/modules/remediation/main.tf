@@ -113,6 +113,16 @@ resource "aws_iam_role_policy" "remediator" {
           Resource = ["${aws_cloudwatch_log_group.remediator.arn}:*"]
         },
       ],
+      var.app_metrics_namespace == "" ? [] : [
+        {
+          # The app's per-task metrics name the task behind a gray failure (5xx while passing
+          # health checks). GetMetricData supports no resource-level permissions.
+          Sid      = "ReadAppMetrics"
+          Effect   = "Allow"
+          Action   = ["cloudwatch:GetMetricData"]
+          Resource = ["*"]
+        },
+      ],
       var.pager_kms_key_arn == null ? [] : [
         {
           Sid      = "PublishToTheEncryptedPager"
@@ -140,15 +150,18 @@ resource "aws_lambda_function" "remediator" {
   reserved_concurrent_executions = var.reserved_concurrency
 
   environment {
-    variables = {
-      CLUSTER              = var.cluster_name
-      SERVICE              = var.service_name
-      TARGET_GROUP_ARN     = var.target_group_arn
-      PAGER_TOPIC_ARN      = var.pager_topic_arn
-      MAX_ATTEMPTS         = tostring(var.max_attempts)
-      ALARM_NAME_PREFIX    = var.alarm_name_prefix
-      ESCALATION_LOG_GROUP = aws_cloudwatch_log_group.remediator.name
-    }
+    variables = merge(
+      {
+        CLUSTER              = var.cluster_name
+        SERVICE              = var.service_name
+        TARGET_GROUP_ARN     = var.target_group_arn
+        PAGER_TOPIC_ARN      = var.pager_topic_arn
+        MAX_ATTEMPTS         = tostring(var.max_attempts)
+        ALARM_NAME_PREFIX    = var.alarm_name_prefix
+        ESCALATION_LOG_GROUP = aws_cloudwatch_log_group.remediator.name
+      },
+      var.app_metrics_namespace == "" ? {} : { APP_METRICS_NAMESPACE = var.app_metrics_namespace },
+    )
   }
 
   tags = var.tags

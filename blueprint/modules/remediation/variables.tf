@@ -65,6 +65,18 @@ variable "max_attempts" {
   }
 }
 
+variable "app_metrics_namespace" {
+  description = "CloudWatch namespace of the app's per-task metrics (RequestCount and HTTPCode_5XX_Count, Sum, dimensions ClusterName, ServiceName, TaskId; e.g. from embedded metric format). For a 5xx alarm with every target healthy, the remediator replaces the task whose 5xx share stands out there (passed as APP_METRICS_NAMESPACE, with cloudwatch:GetMetricData). \"\" when the app publishes none: such gray failures are then escalated. The default is the namespace the vigil sandbox's workload publishes."
+  type        = string
+  default     = "Vigil/App"
+  nullable    = false
+
+  validation {
+    condition     = var.app_metrics_namespace == "" || (can(regex("^[0-9A-Za-z._/#: -]{1,255}$", var.app_metrics_namespace)) && !startswith(var.app_metrics_namespace, "AWS/"))
+    error_message = "app_metrics_namespace must be \"\" or a custom metric namespace: 1-255 of letters, digits and . - _ / # : space, not starting with AWS/."
+  }
+}
+
 variable "async_retry_attempts" {
   description = "Times Lambda retries a failed asynchronous invocation before sending it to the pager (0-2)."
   type        = number

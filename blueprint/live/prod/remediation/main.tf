@@ -42,6 +42,7 @@ module "remediation" {
   pager_kms_key_arn = data.terraform_remote_state.observability.outputs.pager_kms_key_arn
   alarm_name_prefix = data.terraform_remote_state.observability.outputs.alarm_name_prefix
 
-  max_attempts     = var.max_attempts
-  runbook_base_url = var.runbook_base_url
+  max_attempts          = var.max_attempts
+  runbook_base_url      = var.runbook_base_url
+  app_metrics_namespace = var.app_metrics_namespace
 }

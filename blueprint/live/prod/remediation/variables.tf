@@ -21,3 +21,9 @@ variable "max_attempts" {
   type        = number
   default     = 3
 }
+
+variable "app_metrics_namespace" {
+  description = "CloudWatch namespace of the app's per-task metrics (RequestCount, HTTPCode_5XX_Count by ClusterName, ServiceName, TaskId), which let the remediator replace a task that answers 5xx while passing its health checks. \"\" when the app publishes none."
+  type        = string
+  default     = "Vigil/App"
+}

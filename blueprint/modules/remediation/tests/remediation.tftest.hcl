@@ -124,6 +124,8 @@ run "go_lambda_with_its_settings_and_escalation" {
       ALARM_NAME_PREFIX = "vigil-test-app-"
       # Where the remediator keeps its once-per-episode escalation markers.
       ESCALATION_LOG_GROUP = aws_cloudwatch_log_group.remediator.name
+      # The app's per-task metrics, for gray failures (the default namespace).
+      APP_METRICS_NAMESPACE = "Vigil/App"
     })
     error_message = "The function's environment must carry cluster, service, target group, pager, attempt limit and escalation log group."
   }
@@ -163,9 +165,17 @@ run "least_privilege_role" {
   assert {
     condition = alltrue([
       for s in jsondecode(aws_iam_role_policy.remediator.policy).Statement :
-      s.Resource != ["*"] || contains(["ListTasksInTheCluster", "ReadTargetHealth"], s.Sid)
+      s.Resource != ["*"] || contains(["ListTasksInTheCluster", "ReadTargetHealth", "ReadAppMetrics"], s.Sid)
     ])
-    error_message = "Only ListTasks (scoped by ecs:cluster) and DescribeTargetHealth (no resource-level support) may use Resource \"*\"."
+    error_message = "Only ListTasks (scoped by ecs:cluster), DescribeTargetHealth and GetMetricData (no resource-level support) may use Resource \"*\"."
+  }
+
+  assert {
+    condition = one([
+      for s in jsondecode(aws_iam_role_policy.remediator.policy).Statement : s.Action
+      if s.Sid == "ReadAppMetrics"
+    ]) == ["cloudwatch:GetMetricData"]
+    error_message = "With app metrics configured, the function may read metrics (GetMetricData) and nothing more of CloudWatch's data."
   }
 
   assert {
@@ -186,6 +196,34 @@ run "least_privilege_role" {
     ]) == [var.pager_topic_arn]
     error_message = "The function may publish to the pager topic only."
   }
+}
+
+run "without_app_metrics_neither_the_setting_nor_the_permission" {
+  command = apply
+
+  variables {
+    app_metrics_namespace = ""
+  }
+
+  assert {
+    condition     = !contains(keys(aws_lambda_function.remediator.environment[0].variables), "APP_METRICS_NAMESPACE")
+    error_message = "With app_metrics_namespace \"\", the function gets no APP_METRICS_NAMESPACE (it escalates gray failures, saying why)."
+  }
+
+  assert {
+    condition     = length([for s in jsondecode(aws_iam_role_policy.remediator.policy).Statement : s if contains(s.Action, "cloudwatch:GetMetricData")]) == 0
+    error_message = "With app_metrics_namespace \"\", the role must not read metrics."
+  }
+}
+
+run "aws_namespace_is_not_the_apps" {
+  command = plan
+
+  variables {
+    app_metrics_namespace = "AWS/ApplicationELB"
+  }
+
+  expect_failures = [var.app_metrics_namespace]
 }
 
 run "missing_zip_is_refused_with_a_clear_message" {
