@@ -116,8 +116,11 @@ production (` + "`vigil init --envs dev,prod`" + ` shows the shape) or set ` + "
    records that reviewer with ` + "`vigil approve`" + ` in vigil's hash-chained audit trail, kept as an
    artifact of the run (` + "`vigil audit verify`" + ` checks it).
 5. **vigil drift** (drift.yml) checks every AWS environment nightly and on demand; drift fails the
-   job and lands in its summary. Fix it with a pull request, never by hand: every incident a person
-   fixed by hand becomes a backlog item to encode that fix.
+   job, lands in its summary and goes to the alerting sinks of an ` + "`alerts {}`" + ` block in vigil.hcl.
+   Fix it with a pull request, never by hand: every incident a person fixed by hand becomes a
+   backlog item to encode that fix (` + "`vigil backlog`" + `).
+
+Each workflow step runs ` + "`vigil ci`" + `, which reads the GitHub event and does the steps above.
 
 By hand, the same steps are:
 
