@@ -38,6 +38,7 @@ the working directory or a parent (or in the directory given with -C).`,
 		NewCmdStacks(f, nil),
 		NewCmdCheck(f, nil),
 		NewCmdSandbox(f),
+		NewCmdGameday(f, nil),
 		NewCmdScan(f, nil),
 		NewCmdDrift(f, nil),
 		NewCmdBootstrap(f, nil),
@@ -49,6 +50,9 @@ the working directory or a parent (or in the directory given with -C).`,
 		NewCmdAudit(f, nil),
 		NewCmdUnlock(f, nil),
 		NewCmdUp(f, nil),
+		NewCmdServe(f, nil),
+		NewCmdCI(f, nil),
+		NewCmdBacklog(f, nil),
 	} {
 		cmd.AddCommand(sub)
 	}

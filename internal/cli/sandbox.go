@@ -37,6 +37,7 @@ start one in-process when none runs.`,
 	}
 	cmd.AddCommand(NewCmdSandboxServe(f, nil), NewCmdSandboxEnv(f, nil))
 	cmd.AddCommand(NewCmdSandboxClock(f, nil))
+	cmd.AddCommand(NewCmdSandboxChaos(f, nil), NewCmdSandboxWorkload(f, nil))
 	return cmd
 }
 

@@ -20,6 +20,9 @@ type UpOptions struct {
 	IO     *iostreams.IOStreams
 	Config func() (*config.Config, error)
 	Open   OpenPipeline
+	// Serve runs vigil serve for the environment once it is up (unless
+	// --once).
+	Serve func(ctx context.Context, o *ServeOptions) error
 
 	Env         string
 	Once        bool
@@ -27,6 +30,7 @@ type UpOptions struct {
 	Yes         bool
 	Parallelism int
 	JSON        bool
+	Addr        string
 }
 
 // NewCmdUp builds `vigil up`.
@@ -40,9 +44,11 @@ func NewCmdUp(f *Factory, runF func(context.Context, *UpOptions) error) *cobra.C
 the sandbox and none is running for .vigil/sandbox), bootstrap its remote
 state, run the fmt/validate gate, plan, and, where vigil.hcl allows applying
 without approval (dev does), apply every layer wave by wave. Then print what
-was done and where to look next, and keep the sandbox running until Ctrl-C;
---once exits after the apply, leaving the sandbox's data in .vigil/sandbox for
-the next run. A second vigil up finds nothing to change and says so.
+was done and where to look next, and go on serving the environment as vigil
+serve does (drift checks, canaries, alerts, the dashboard and API on
+--addr) with the sandbox running, until Ctrl-C; --once exits after the apply,
+leaving the sandbox's data in .vigil/sandbox for the next run. A second vigil
+up finds nothing to change and says so.
 
 In an environment that needs approval, up stops after the plan and names the
 run to approve. --target sandbox rehearses any environment (prod included,
@@ -62,6 +68,10 @@ missing.`,
 			}
 			opts.Config = f.Config
 			opts.Open = openPipelineFunc(f)
+			opts.Serve = func(ctx context.Context, o *ServeOptions) error {
+				o.Config, o.Terraform = f.Config, f.Terraform
+				return serveRun(ctx, o)
+			}
 			if runF != nil {
 				return runF(cmd.Context(), opts)
 			}
@@ -69,7 +79,8 @@ missing.`,
 		},
 	}
 	cmd.Flags().StringVarP(&opts.Env, "env", "e", "dev", "environment `ENV` to bring up")
-	cmd.Flags().BoolVar(&opts.Once, "once", false, "exit after the apply instead of keeping the sandbox running")
+	cmd.Flags().BoolVar(&opts.Once, "once", false, "exit after the apply instead of serving (and keeping the sandbox running)")
+	cmd.Flags().StringVar(&opts.Addr, "addr", "", "serve on `HOST:PORT` after the apply (default: serve.addr of vigil.hcl, else 127.0.0.1:8080)")
 	cmd.Flags().StringVar(&opts.Target, "target", "", "override the environment's target: `sandbox` or aws")
 	cmd.Flags().BoolVarP(&opts.Yes, "yes", "y", false, "bootstrap even where the environment needs approval")
 	cmd.Flags().IntVarP(&opts.Parallelism, "parallelism", "p", 0, "stacks run at once (default: CPUs, at least 2)")
@@ -128,13 +139,21 @@ func upRun(ctx context.Context, opts *UpOptions) error {
 	if upErr != nil {
 		return upErr
 	}
-	if opts.Once || !inProcess {
+	if opts.Once || res == nil || res.Pending != nil {
 		return nil
 	}
-	fmt.Fprintf(opts.IO.ErrOut, "\nThe sandbox keeps running at %s until Ctrl-C (vigil up --once exits instead).\n", endpoint)
-	<-ctx.Done()
-	fmt.Fprintln(opts.IO.ErrOut, "stopping the sandbox")
-	return nil
+	if inProcess {
+		fmt.Fprintf(opts.IO.ErrOut, "\nThe sandbox keeps running at %s while vigil serves %s (vigil up --once exits instead).\n", endpoint, opts.Env)
+	}
+	if opts.Serve == nil {
+		<-ctx.Done()
+		return nil
+	}
+	err = opts.Serve(ctx, &ServeOptions{IO: opts.IO, Addr: opts.Addr, Envs: []string{opts.Env}})
+	if inProcess {
+		fmt.Fprintln(opts.IO.ErrOut, "stopping the sandbox")
+	}
+	return err
 }
 
 func printUp(w io.Writer, env, endpoint string, res *pipeline.UpResult) {

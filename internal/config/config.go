@@ -12,6 +12,9 @@ import (
 	"github.com/hashicorp/hcl/v2"
 	"github.com/hashicorp/hcl/v2/gohcl"
 	"github.com/hashicorp/hcl/v2/hclparse"
+
+	"github.com/vigil-sre/vigil/internal/alert"
+	"github.com/vigil-sre/vigil/internal/canary"
 )
 
 // FileName is the name of the project file at a repository root.
@@ -53,6 +56,15 @@ type Config struct {
 	Policy Policy
 	// Drift configures drift checks (cadence, ignore rules, tags).
 	Drift Drift
+	// Serve configures vigil serve (address, store, tokens).
+	Serve Serve
+	// Alerts is the alerts block (receivers and routes); nil when absent.
+	Alerts *alert.Config
+	// CanarySettings is the canaries block; nil when absent.
+	CanarySettings *canary.Settings
+	// Canaries are the canary blocks, validated (header_env variables are
+	// read by vigil serve, not here).
+	Canaries []canary.Config
 }
 
 // Environment is one `environment "<name>" {}` block.
@@ -167,6 +179,10 @@ type fileSchema struct {
 	Environments    []environmentBlock `hcl:"environment,block"`
 	Policy          []policyBlock      `hcl:"policy,block"`
 	Drift           []driftBlock       `hcl:"drift,block"`
+	Serve           []serveBlock       `hcl:"serve,block"`
+	Alerts          []bodyBlock        `hcl:"alerts,block"`
+	CanarySettings  []bodyBlock        `hcl:"canaries,block"`
+	Canaries        []namedBodyBlock   `hcl:"canary,block"`
 }
 
 type environmentBlock struct {
@@ -255,6 +271,9 @@ func decode(raw *fileSchema, body hcl.Body) (*Config, hcl.Diagnostics) {
 	diags = append(diags, pdiags...)
 	cfg.Policy = pol
 	cfg.Drift = decodeDrift(raw.Drift, cfg.Environments, &diags)
+	cfg.Serve = decodeServe(raw.Serve, &diags)
+	cfg.Alerts = decodeAlerts(raw.Alerts, cfg.Environments, &diags)
+	cfg.CanarySettings, cfg.Canaries = decodeCanaries(raw.CanarySettings, raw.Canaries, cfg.Environments, &diags)
 	return cfg, diags
 }
 

@@ -3,6 +3,7 @@ package config
 import (
 	"fmt"
 	"maps"
+	"net/url"
 	"slices"
 	"strconv"
 	"strings"
@@ -41,7 +42,16 @@ type Drift struct {
 	Ignore []DriftIgnore
 	// Environments are the per-environment settings, by name.
 	Environments map[string]DriftEnv
+	// Runbook is the link vigil serve's drift alerts carry ("": the
+	// drift guide, DefaultDriftRunbook); FirstStep what they say to do
+	// first ("": run vigil drift on the stack, then revert or codify).
+	Runbook   string
+	FirstStep string
 }
+
+// DefaultDriftRunbook is the runbook of drift alerts when the drift block
+// names none.
+const DefaultDriftRunbook = "https://github.com/vigil-sre/vigil/blob/main/docs/drift.md"
 
 // DriftEnv is a `drift { environment "<name>" {} }` block.
 type DriftEnv struct {
@@ -140,6 +150,9 @@ type driftBlock struct {
 	Unmanaged    *bool              `hcl:"unmanaged,optional"`
 	Ignores      []driftIgnoreBlock `hcl:"ignore,block"`
 	Environments []driftEnvBlock    `hcl:"environment,block"`
+	Runbook      *string            `hcl:"runbook,optional"`
+	RunbookRange hcl.Range          `hcl:"runbook,attr_range"`
+	FirstStep    *string            `hcl:"first_step,optional"`
 	DefRange     hcl.Range          `hcl:",def_range"`
 }
 
@@ -226,6 +239,15 @@ func decodeDrift(raw []driftBlock, envs []Environment, diags *hcl.Diagnostics) D
 	}
 	d.Unmanaged = b.Unmanaged
 	d.Ignore = ignores(b.Ignores, "")
+	if b.Runbook != nil {
+		d.Runbook = strings.TrimSpace(*b.Runbook)
+		if u, err := url.Parse(d.Runbook); err != nil || u.Scheme == "" || u.Host == "" {
+			errAt(b.RunbookRange, "Invalid runbook", fmt.Sprintf("runbook %q is not a URL (for example \"https://github.com/acme/infra/blob/main/runbooks/drift.md\").", d.Runbook))
+		}
+	}
+	if b.FirstStep != nil {
+		d.FirstStep = strings.TrimSpace(*b.FirstStep)
+	}
 	known := map[string]bool{}
 	for _, e := range envs {
 		known[e.Name] = true
