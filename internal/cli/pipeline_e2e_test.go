@@ -249,10 +249,11 @@ func TestKill9MidApply(t *testing.T) {
 	}
 }
 
-// TestUpBlueprint: vigil up --once on a fresh copy of the blueprint brings
-// dev's four layers up on the sandbox (bootstrap, check, plan, apply wave
-// by wave) — the shared devenv snapshot is exactly that run, so its output
-// is checked here — and a second vigil up finds nothing to change.
+// TestUpBlueprint: in a repository `vigil init` just wrote into an empty
+// folder (the blueprint), vigil up --once brings dev's four layers up on
+// the sandbox (bootstrap, check, plan, apply wave by wave) — the shared
+// devenv snapshot is exactly that run, so its output is checked here — and
+// a second vigil up finds nothing to change.
 func TestUpBlueprint(t *testing.T) {
 	e := devenv.Applied(t)
 	for _, want := range []string{"created the state bucket vigil-dev-tfstate", "Every stack of dev is applied", "dev/remediation applied"} {

@@ -1,17 +1,20 @@
 // Package devenv gives end-to-end tests the blueprint's dev environment
 // applied to a sandbox, without paying for the apply in every test.
 //
-// The first caller in a `go test` run builds a snapshot: the vigil binary
-// and the real remediator zip are built from this checkout, blueprint/ is
-// copied, and `vigil up --env dev --once` applies it — state backend and
-// all four layers, with the real terraform and AWS provider — to a sandbox
-// in its own data directory, which is then stopped. Every caller gets a
+// The first caller in a `go test` run builds a snapshot the way a team
+// starts: the vigil binary and the real remediator zip are built from this
+// checkout, `vigil init --project vigil` writes a new repository from the
+// embedded blueprint (with --project vigil it is blueprint/ file for file,
+// so resource names match the blueprint's), and `vigil up --env dev
+// --once` applies it — state backend and all four layers, with the real
+// terraform and AWS provider — to a sandbox in its own data directory,
+// which is then stopped. Every caller gets a
 // private copy of that repository and data directory and a sandbox started
 // on the copy, so tests may change, break and delete resources freely.
 //
 // The snapshot lives under the system temporary directory, keyed by a hash
-// of blueprint/, go.mod, go.sum and the remediator's sources (what the
-// applied resources are made of), and guarded by a file lock, so test
+// of blueprint/, go.mod, go.sum, and the remediator's and vigil init's
+// sources (what the applied resources are made of), and guarded by a file lock, so test
 // binaries of several packages running at once build it once and the
 // others wait. A failed build is remembered for the same key, so the other
 // packages fail at once with the same output instead of retrying a long
@@ -58,8 +61,8 @@ const EnvName = "dev"
 
 // Env is one test's private copy of the applied dev environment.
 type Env struct {
-	// Repo is a copy of blueprint/ with vigil's state (.vigil: store,
-	// terraform data dirs) after the apply.
+	// Repo is a copy of the repository vigil init wrote, with vigil's state
+	// (.vigil: store, terraform data dirs) after the apply.
 	Repo string
 	// Sandbox runs on a copy of the snapshot's data directory; it stops
 	// when the test ends.
@@ -186,20 +189,15 @@ func build1(root, dir string) error {
 	defer cancel()
 	repo := filepath.Join(dir, "repo")
 	sbDir := filepath.Join(dir, "sandbox")
-	if err := copyTree(filepath.Join(root, "blueprint"), repo); err != nil {
-		return err
-	}
-	// A developer's own .vigil in blueprint/ (from ./scripts/up.sh) is
-	// not part of the fixture.
-	if err := os.RemoveAll(filepath.Join(repo, ".vigil")); err != nil {
-		return err
-	}
 	if err := os.MkdirAll(sbDir, 0o755); err != nil {
 		return err
 	}
 	bin, err := vigilBinary()
 	if err != nil {
 		return err
+	}
+	if out, err := exec.CommandContext(ctx, bin, "init", repo, "--project", "vigil").CombinedOutput(); err != nil {
+		return fmt.Errorf("vigil init %s --project vigil: %w\n%s", repo, err, out)
 	}
 	zip := filepath.Join(dir, "build", "remediator.zip")
 	if err := build.Build(ctx, root, zip); err != nil {
@@ -272,11 +270,11 @@ func moduleRoot() (string, error) {
 }
 
 // snapshotVersion changes when the snapshot's layout does.
-const snapshotVersion = "3"
+const snapshotVersion = "4"
 
 // sourceKey hashes what the applied resources are made of: blueprint/
-// (outside .vigil and .terraform), go.mod, go.sum and the remediator's
-// non-test sources.
+// (outside .vigil and .terraform), go.mod, go.sum and the non-test
+// sources of the remediator and of vigil init (internal/scaffold).
 func sourceKey(root string) (string, error) {
 	var files []string
 	err := filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
@@ -298,7 +296,8 @@ func sourceKey(root string) (string, error) {
 		}
 		slash := filepath.ToSlash(rel)
 		inBlueprint := strings.HasPrefix(slash, "blueprint/")
-		remediator := (strings.HasPrefix(slash, "internal/remediate/") || strings.HasPrefix(slash, "cmd/vigil-remediator/")) &&
+		remediator := (strings.HasPrefix(slash, "internal/remediate/") || strings.HasPrefix(slash, "cmd/vigil-remediator/") ||
+			strings.HasPrefix(slash, "internal/scaffold/")) &&
 			strings.HasSuffix(slash, ".go") && !strings.HasSuffix(slash, "_test.go")
 		if inBlueprint || remediator || rel == "go.mod" || rel == "go.sum" {
 			files = append(files, rel)
