@@ -40,6 +40,7 @@ environment "prod" {
 					{Name: "dev", Target: "sandbox", Region: "eu-west-1"},
 					{Name: "prod", Target: "aws", Region: "us-east-1", Approval: true},
 				},
+				Serve: Serve{Retention: DefaultRetention()},
 			},
 		},
 		{
@@ -49,6 +50,7 @@ environment "prod" {
 				Path: "/repo/vigil.hcl", Root: "/repo", Project: "p",
 				StacksRoot: "live", Layers: DefaultLayers,
 				Environments: []Environment{{Name: "dev", Target: "sandbox", Region: "us-east-1"}},
+				Serve:        Serve{Retention: DefaultRetention()},
 			},
 		},
 		{

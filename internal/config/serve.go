@@ -23,6 +23,11 @@ import (
 //	  store_env   = "VIGIL_STORE_URL"  # or: the DSN from an environment variable
 //	  public_read = false              # reading without a token
 //	  heartbeat   = "24h"              # optional: "checked N stacks, no drift"
+//	  retention {                      # optional (Retention): the defaults
+//	    canary_results   = "7d"
+//	    drift_reports    = "30d"
+//	    alert_deliveries = "30d"
+//	  }
 //	  token "ci" {
 //	    role      = "reader"             # or "approver": read and approve
 //	    value_env = "VIGIL_CI_TOKEN"     # or value_file = "/run/secrets/…"
@@ -44,6 +49,9 @@ type Serve struct {
 	// no drift" while every stack of an environment is clean.
 	Heartbeat time.Duration
 	Tokens    []ServeToken
+	// Retention is how long serve keeps canary results, drift reports and
+	// alert deliveries (retention.go); the defaults when not declared.
+	Retention Retention
 }
 
 // ListenAddr is Addr, or DefaultServeAddr when unset.
@@ -83,6 +91,7 @@ type serveBlock struct {
 	Heartbeat  *string           `hcl:"heartbeat,optional"`
 	HBRange    hcl.Range         `hcl:"heartbeat,attr_range"`
 	Tokens     []serveTokenBlock `hcl:"token,block"`
+	Retention  []retentionBlock  `hcl:"retention,block"`
 	DefRange   hcl.Range         `hcl:",def_range"`
 }
 
@@ -119,7 +128,7 @@ func decodeServe(raw []serveBlock, diags *hcl.Diagnostics) Serve {
 		r := rng
 		*diags = append(*diags, &hcl.Diagnostic{Severity: hcl.DiagError, Summary: summary, Detail: detail, Subject: &r})
 	}
-	var s Serve
+	s := Serve{Retention: DefaultRetention()}
 	if len(raw) == 0 {
 		return s
 	}
@@ -182,6 +191,7 @@ func decodeServe(raw []serveBlock, diags *hcl.Diagnostics) Serve {
 		}
 		s.Tokens = append(s.Tokens, t)
 	}
+	s.Retention = decodeRetention(b.Retention, diags)
 	return s
 }
 

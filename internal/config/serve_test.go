@@ -128,3 +128,107 @@ canary "api" { url = "http://b.example/" }`, nil, `vigil.hcl:4:8: Duplicate cana
 		})
 	}
 }
+
+func TestParseRetention(t *testing.T) {
+	t.Parallel()
+	day := 24 * time.Hour
+	tests := []struct {
+		in      string
+		want    time.Duration
+		wantErr string
+	}{
+		{"7d", 7 * day, ""},
+		{"30d", 30 * day, ""},
+		{"36h", 36 * time.Hour, ""},
+		{"1d12h", day + 12*time.Hour, ""},
+		{"1h", time.Hour, ""},
+		{" 2d ", 2 * day, ""},
+		{"off", 0, ""},
+		{"30m", 0, "shorter than 1h0m0s"},
+		{"0", 0, "shorter than"},
+		{"", 0, "is not a duration"},
+		{"d", 0, "is not a duration"},
+		{"1.5d", 0, "is not a duration"},
+		{"-2h", 0, "is not a duration"},
+		{"7 days", 0, "is not a duration"},
+		{"1w", 0, "is not a duration"},
+	}
+	for _, tc := range tests {
+		got, err := ParseRetention(tc.in)
+		if tc.wantErr != "" {
+			if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+				t.Errorf("ParseRetention(%q) = %v, %v; want an error containing %q", tc.in, got, err, tc.wantErr)
+			}
+			continue
+		}
+		if err != nil || got != tc.want {
+			t.Errorf("ParseRetention(%q) = %v, %v; want %v", tc.in, got, err, tc.want)
+		}
+	}
+}
+
+func TestServeRetention(t *testing.T) {
+	t.Parallel()
+	const head = `project = "p"
+environment "dev" {}
+`
+	day := 24 * time.Hour
+	tests := []struct {
+		name    string
+		src     string
+		want    Retention
+		wantErr string
+	}{
+		{"no serve block: defaults", head, Retention{7 * day, 30 * day, 30 * day}, ""},
+		{"serve without retention: defaults", head + `serve { public_read = true }`, Retention{7 * day, 30 * day, 30 * day}, ""},
+		{"some set, the rest defaults", head + `serve {
+  retention {
+    canary_results = "2d"
+    alert_deliveries = "off"
+  }
+}`, Retention{CanaryResults: 2 * day, DriftReports: 30 * day, AlertDeliveries: 0}, ""},
+		{"all set", head + `serve {
+  retention {
+    canary_results   = "36h"
+    drift_reports    = "90d"
+    alert_deliveries = "14d"
+  }
+}`, Retention{36 * time.Hour, 90 * day, 14 * day}, ""},
+		{"bad unit", head + `serve {
+  retention {
+    drift_reports = "3 months"
+  }
+}`, Retention{}, `vigil.hcl:5:5: Invalid retention; drift_reports: "3 months" is not a duration`},
+		{"too short", head + `serve {
+  retention {
+    canary_results = "30m"
+  }
+}`, Retention{}, `vigil.hcl:5:5: Invalid retention; canary_results: "30m" is shorter than 1h0m0s`},
+		{"unknown attribute", head + `serve {
+  retention {
+    runs = "7d"
+  }
+}`, Retention{}, `vigil.hcl:5:5: Unsupported argument`},
+		{"duplicate", head + `serve {
+  retention {}
+  retention {}
+}`, Retention{}, `vigil.hcl:5:3: Duplicate retention block`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			c, err := Parse([]byte(tc.src), "/repo/vigil.hcl")
+			if tc.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tc.wantErr) {
+					t.Fatalf("err = %v, want it to contain %q", err, tc.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if c.Serve.Retention != tc.want {
+				t.Fatalf("retention = %+v, want %+v", c.Serve.Retention, tc.want)
+			}
+		})
+	}
+}

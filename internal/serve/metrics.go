@@ -18,6 +18,7 @@ type metrics struct {
 	driftSeconds  *prometheus.HistogramVec // vigil_drift_check_seconds{env}
 	driftStatus   *prometheus.GaugeVec     // vigil_drift_stack_status{env,stack,status}
 	driftFindings *prometheus.GaugeVec     // vigil_drift_findings{env,stack}
+	pruned        *prometheus.CounterVec   // vigil_store_pruned_rows_total{kind}
 }
 
 func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
@@ -35,8 +36,14 @@ func newMetrics(reg prometheus.Registerer, st store.Store) (*metrics, error) {
 		driftFindings: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "vigil_drift_findings", Help: "Drift findings (not ignored) of each stack's last check; stack \"\" is the unmanaged check.",
 		}, []string{"env", "stack"}),
+		pruned: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "vigil_store_pruned_rows_total", Help: "Rows the retention prune removed from the store, by kind (canary_results, drift_reports, alert_deliveries).",
+		}, []string{"kind"}),
 	}
-	for _, c := range []prometheus.Collector{m.driftChecks, m.driftSeconds, m.driftStatus, m.driftFindings, runCollector{st}} {
+	for _, k := range []string{pruneCanaryResults, pruneDriftReports, pruneAlertDeliveries} {
+		m.pruned.WithLabelValues(k)
+	}
+	for _, c := range []prometheus.Collector{m.driftChecks, m.driftSeconds, m.driftStatus, m.driftFindings, m.pruned, runCollector{st}} {
 		if err := reg.Register(c); err != nil {
 			return nil, fmt.Errorf("register serve metrics: %w", err)
 		}

@@ -107,8 +107,8 @@ type Server struct {
 
 // New builds everything serve runs: alert dispatcher (its state and
 // delivery attempts in the store), canaries, the job queue with the
-// periodic drift checks, and the HTTP API and dashboard. Nothing runs
-// until Run.
+// periodic drift checks and the hourly store prune (serve.retention),
+// and the HTTP API and dashboard. Nothing runs until Run.
 func New(ctx context.Context, o Options) (*Server, error) {
 	if o.Config == nil || o.Graph == nil || o.Store == nil {
 		return nil, errors.New("serve: Config, Graph and Store are required")
@@ -167,7 +167,8 @@ func New(ctx context.Context, o Options) (*Server, error) {
 	workers := river.NewWorkers()
 	river.AddWorker(workers, &driftWorker{s: s})
 	river.AddWorker(workers, &alertWorker{s: s})
-	var periodic []*river.PeriodicJob
+	river.AddWorker(workers, &pruneWorker{s: s})
+	periodic := []*river.PeriodicJob{pruneJob()}
 	if o.Terraform != nil {
 		for _, j := range s.driftJobs() {
 			periodic = append(periodic, j.periodic())

@@ -165,6 +165,8 @@ type Store interface {
 	CanaryStore
 	IncidentStore
 	StatusStore
+	// Retention (retention.go).
+	RetentionStore
 
 	Close() error
 }

@@ -111,6 +111,7 @@ CREATE TABLE IF NOT EXISTS canary_results (
 	error      TEXT NOT NULL DEFAULT ''
 );
 CREATE INDEX IF NOT EXISTS canary_results_canary ON canary_results (canary, at);
+CREATE INDEX IF NOT EXISTS canary_results_at ON canary_results (at);
 
 CREATE TABLE IF NOT EXISTS canary_states (
 	canary     TEXT PRIMARY KEY,

@@ -27,6 +27,7 @@ type Factory func(t *testing.T) (store.Store, Tamper)
 // Exercise runs the conformance suite.
 func Exercise(t *testing.T, newStore Factory) {
 	exerciseServe(t, newStore)
+	exercisePrune(t, newStore)
 	t.Run("RunLifecycle", func(t *testing.T) {
 		t.Parallel()
 		ctx := context.Background()
