@@ -1,7 +1,6 @@
 package cli
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"io"
@@ -15,8 +14,6 @@ import (
 	"sync"
 	"testing"
 	"time"
-
-	"github.com/google/shlex"
 
 	"github.com/vigil-sre/vigil/internal/alert"
 	"github.com/vigil-sre/vigil/internal/config"
@@ -49,19 +46,8 @@ func TestNewCmdCI(t *testing.T) {
 			f := &Factory{IOStreams: ios, Config: fixtureConfig(t, "basic"), Terraform: noTerraform}
 			var got *CIOptions
 			cmd := NewCmdCI(f, func(_ context.Context, o *CIOptions) error { got = o; return nil })
-			argv, _ := shlex.Split(tt.args)
-			cmd.SetArgs(argv)
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want %q", err, tt.wantErr)
-				}
+			if !runFlags(t, cmd, tt.args, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got.Open == nil || got.Config == nil || got.Terraform == nil || got.Getenv == nil || got.IO == nil {
 				t.Error("dependencies not wired")

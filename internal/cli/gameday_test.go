@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/shlex"
-
 	"github.com/vigil-sre/vigil/internal/gameday"
 	"github.com/vigil-sre/vigil/internal/iostreams"
 	"github.com/vigil-sre/vigil/internal/remediate"
@@ -36,19 +34,8 @@ func TestNewCmdGameday(t *testing.T) {
 			f := &Factory{IOStreams: ios}
 			var got *GamedayOptions
 			cmd := NewCmdGameday(f, func(_ context.Context, o *GamedayOptions) error { got = o; return nil })
-			argv, _ := shlex.Split(tt.args)
-			cmd.SetArgs(argv)
-			cmd.SetOut(ios.Out)
-			cmd.SetErr(ios.ErrOut)
-			err := cmd.Execute()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if !runFlags(t, cmd, tt.args, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got.Env != tt.want.Env || got.Scenario != tt.want.Scenario || got.JSON != tt.want.JSON || got.List != tt.want.List {
 				t.Fatalf("options = %+v, want %+v", got, tt.want)

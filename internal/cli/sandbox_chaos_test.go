@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/shlex"
-
 	"github.com/vigil-sre/vigil/internal/config"
 	"github.com/vigil-sre/vigil/internal/iostreams"
 	"github.com/vigil-sre/vigil/internal/sandbox/chaos"
@@ -53,19 +51,8 @@ func TestNewCmdSandboxChaos(t *testing.T) {
 			ios, _, _, _ := iostreams.Test()
 			var got *SandboxChaosOptions
 			cmd := NewCmdSandboxChaos(&Factory{IOStreams: ios}, func(_ context.Context, o *SandboxChaosOptions) error { got = o; return nil })
-			argv, _ := shlex.Split(tt.args)
-			cmd.SetArgs(argv)
-			cmd.SetOut(ios.Out)
-			cmd.SetErr(ios.ErrOut)
-			err := cmd.Execute()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if !runFlags(t, cmd, tt.args, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got.Action != tt.want.Action || got.ID != tt.want.ID || got.File != tt.want.File || got.JSON != tt.want.JSON ||
 				!sameFault(got.Fault, tt.want.Fault) {

@@ -6,8 +6,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/shlex"
-
 	"github.com/vigil-sre/vigil/internal/config"
 	"github.com/vigil-sre/vigil/internal/iostreams"
 	"github.com/vigil-sre/vigil/internal/sandbox"
@@ -44,19 +42,8 @@ func TestNewCmdSandboxClock(t *testing.T) {
 			f := &Factory{IOStreams: ios}
 			var got *SandboxClockOptions
 			cmd := NewCmdSandboxClock(f, func(_ context.Context, o *SandboxClockOptions) error { got = o; return nil })
-			argv, _ := shlex.Split(tt.args)
-			cmd.SetArgs(argv)
-			cmd.SetOut(ios.Out)
-			cmd.SetErr(ios.ErrOut)
-			err := cmd.Execute()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if !runFlags(t, cmd, tt.args, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got.Action != tt.want.Action || got.Advance != tt.want.Advance || got.Speed != tt.want.Speed ||
 				got.Addr != tt.want.Addr || got.DataDir != tt.want.DataDir || got.JSON != tt.want.JSON {

@@ -7,8 +7,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/google/shlex"
-
 	"github.com/vigil-sre/vigil/internal/config"
 	"github.com/vigil-sre/vigil/internal/iostreams"
 )
@@ -31,19 +29,8 @@ func TestNewCmdSandboxServe(t *testing.T) {
 			f := &Factory{IOStreams: ios}
 			var got *SandboxServeOptions
 			cmd := NewCmdSandboxServe(f, func(_ context.Context, o *SandboxServeOptions) error { got = o; return nil })
-			argv, _ := shlex.Split(tt.args)
-			cmd.SetArgs(argv)
-			cmd.SetOut(ios.Out)
-			cmd.SetErr(ios.ErrOut)
-			err := cmd.Execute()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("err = %v, want %q", err, tt.wantErr)
-				}
+			if !runFlags(t, cmd, tt.args, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			if got.Addr != tt.want.Addr || got.DataDir != tt.want.DataDir || got.Region != tt.want.Region || got.Verbose != tt.want.Verbose {
 				t.Fatalf("options = %+v, want %+v", got, tt.want)

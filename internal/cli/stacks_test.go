@@ -1,13 +1,10 @@
 package cli
 
 import (
-	"bytes"
 	"errors"
 	"reflect"
 	"strings"
 	"testing"
-
-	"github.com/google/shlex"
 
 	"github.com/vigil-sre/vigil/internal/iostreams"
 	"github.com/vigil-sre/vigil/internal/stack"
@@ -32,19 +29,8 @@ func TestNewCmdStacks(t *testing.T) {
 			f := &Factory{IOStreams: ios}
 			var got *StacksOptions
 			cmd := NewCmdStacks(f, func(o *StacksOptions) error { got = o; return nil })
-			argv, _ := shlex.Split(tt.args)
-			cmd.SetArgs(argv)
-			cmd.SetOut(&bytes.Buffer{})
-			cmd.SetErr(&bytes.Buffer{})
-			err := cmd.Execute()
-			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want %q", err, tt.wantErr)
-				}
+			if !runFlags(t, cmd, tt.args, tt.wantErr) {
 				return
-			}
-			if err != nil {
-				t.Fatal(err)
 			}
 			got.IO, got.Config = nil, nil
 			if !reflect.DeepEqual(*got, tt.want) {
