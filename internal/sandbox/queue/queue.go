@@ -184,30 +184,60 @@ func (q *Queue) scan() {
 			continue
 		}
 		j.Key = e.Key
-		q.mu.Lock()
-		busy := q.inflight[j.Key]
-		q.mu.Unlock()
-		if busy {
-			continue
-		}
 		if j.NotBefore.After(now) {
 			q.wakeAt(j.NotBefore)
+			continue
+		}
+		if !q.claim(j.Key) {
+			continue
+		}
+		// The list is a snapshot: the job may have run, and been retried
+		// or removed, since. Read it again now that it is claimed (a run
+		// records its outcome before it lets go of its claim), so a job
+		// never runs twice for one due time.
+		var cur Job
+		if err := q.st.Get(q.ctx, q.ns, j.Key, &cur); err != nil {
+			q.release(j.Key)
+			if !errors.Is(err, state.ErrNotFound) && q.ctx.Err() == nil {
+				q.logger.Warn("queue: read job", "ns", q.ns, "key", j.Key, "err", err)
+			}
+			continue
+		}
+		cur.Key = j.Key
+		if cur.NotBefore.After(now) {
+			q.release(j.Key)
+			q.wakeAt(cur.NotBefore)
 			continue
 		}
 		select {
 		case q.sem <- struct{}{}:
 		case <-q.ctx.Done():
+			q.release(j.Key)
 			return
 		}
-		q.mu.Lock()
-		q.inflight[j.Key] = true
-		q.mu.Unlock()
 		q.wg.Add(1)
-		go q.run(j)
+		go q.run(cur)
 	}
 }
 
 // wakeAt sets a virtual-clock wake-up at t (once per distinct time).
+// claim marks a job in flight; false when it already is.
+func (q *Queue) claim(key string) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if q.inflight[key] {
+		return false
+	}
+	q.inflight[key] = true
+	return true
+}
+
+func (q *Queue) release(key string) {
+	q.mu.Lock()
+	delete(q.inflight, key)
+	q.mu.Unlock()
+}
+
 func (q *Queue) wakeAt(t time.Time) {
 	q.mu.Lock()
 	defer q.mu.Unlock()
@@ -228,9 +258,7 @@ func (q *Queue) run(j Job) {
 	defer q.wg.Done()
 	defer func() {
 		<-q.sem
-		q.mu.Lock()
-		delete(q.inflight, j.Key)
-		q.mu.Unlock()
+		q.release(j.Key)
 		q.Kick()
 	}()
 	err := q.safeHandle(j)
