@@ -54,38 +54,20 @@ func (s *Service) ConfigureDelivery(o DeliveryOptions) {
 // Start starts delivering matched events to targets (deliveries left
 // from before a restart first).
 func (s *Service) Start() {
-	s.dmu.Lock()
-	if s.queue != nil {
-		s.dmu.Unlock()
-		return
-	}
-	if s.dopts.Clock == nil {
-		s.dopts.Clock = simclock.New()
-	}
-	s.queue = queue.New(s.env.State, nsDelivery, s.dopts.Clock, 4, s.deliver, s.env.Logger)
-	q := s.queue
-	s.dmu.Unlock()
-	q.Start()
+	s.queue.Start(func() *queue.Queue {
+		s.dmu.Lock()
+		defer s.dmu.Unlock()
+		if s.dopts.Clock == nil {
+			s.dopts.Clock = simclock.New()
+		}
+		return queue.New(s.env.State, nsDelivery, s.dopts.Clock, 4, s.deliver, s.env.Logger)
+	})
 }
 
 // Close stops delivering; deliveries not finished stay for the next start.
-func (s *Service) Close() {
-	s.dmu.Lock()
-	q := s.queue
-	s.dmu.Unlock()
-	if q != nil {
-		q.Close()
-	}
-}
+func (s *Service) Close() { s.queue.Close() }
 
-func (s *Service) kick() {
-	s.dmu.Lock()
-	q := s.queue
-	s.dmu.Unlock()
-	if q != nil {
-		q.Kick()
-	}
-}
+func (s *Service) kick() { s.queue.Kick() }
 
 func (s *Service) opts() DeliveryOptions {
 	s.dmu.Lock()

@@ -25,7 +25,7 @@ type Service struct {
 
 	dmu   sync.Mutex
 	dopts DeliveryOptions
-	queue *queue.Queue
+	queue queue.Lazy
 }
 
 // New builds the EventBridge service.

@@ -67,7 +67,7 @@ type Service struct {
 
 	dmu   sync.Mutex
 	dopts DeliveryOptions
-	queue *queue.Queue
+	queue queue.Lazy
 	sig   *signer
 }
 
